@@ -1,0 +1,207 @@
+/* wattprof — measure the energy of a program on Linux.
+ *
+ * This is the only installed header. A context finds the sensors of this machine; a
+ * session measures one run (a wrapped command or a stretch of a program) on them.
+ *
+ *     struct wattprof_ctx *ctx;
+ *     struct wattprof_session *run;
+ *     wattprof_ctx_new(&ctx);
+ *     if (wattprof_ctx_open_sensors(ctx) < 0)
+ *         fprintf(stderr, "%s\n", wattprof_ctx_errmsg(ctx));
+ *     wattprof_session_new(ctx, &run);
+ *     wattprof_session_start(run);
+ *     ... the work ...
+ *     wattprof_session_stop(run);
+ *     printf("%llu uJ\n", (unsigned long long)wattprof_session_result(run)->energy_uj);
+ *     wattprof_session_free(run);
+ *     wattprof_ctx_free(ctx);
+ *
+ * Units: energy in µJ (uint64_t, `_uj`), power in µW (`_uw`), time in ns (`_ns`);
+ * convert at the edges. Errors: functions that can fail return 0 or a negative errno
+ * (see wattprof_strerror); details are in wattprof_ctx_errmsg() of the context.
+ * Threads: a context and its sessions are used from one thread at a time; two contexts
+ * are independent. A session samples on a thread of its own between start and stop.
+ */
+#ifndef WATTPROF_H
+#define WATTPROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WATTPROF_API __attribute__((visibility("default")))
+
+/* The error codes the library promises, with their stable messages. */
+#define WATTPROF_ERRORS(X)                                                                     \
+    X(0, "success")                                                                            \
+    X(ENODEV, "no such sensor or interface on this machine")                                   \
+    X(EACCES, "permission denied")                                                             \
+    X(EPERM, "operation not permitted")                                                        \
+    X(EINVAL, "invalid argument")                                                              \
+    X(ENOMEM, "out of memory")                                                                 \
+    X(EIO, "sensor does not work")                                                             \
+    X(ENOENT, "no such file")                                                                  \
+    X(EBUSY, "session is running")                                                             \
+    X(EALREADY, "already done")
+
+/* Returns the stable message for a code returned by this library (0 or -errno); never
+ * NULL. The string is static. */
+WATTPROF_API const char *wattprof_strerror(int code);
+
+/* Returns the library version, "MAJOR.MINOR.PATCH" (static string). */
+WATTPROF_API const char *wattprof_version(void);
+
+/* Frees memory the library handed to the caller (JSON text). Accepts NULL. */
+WATTPROF_API void wattprof_free(void *p);
+
+/* ---- Context: settings and the sensors of this machine ---------------------------- */
+
+struct wattprof_ctx;
+
+/* Creates a context. Paths come from the environment: WATTPROF_SYSFS (default "/sys"),
+ * WATTPROF_PROCFS ("/proc"), WATTPROF_DATA (the data/ directory). Fails only with
+ * -ENOMEM. Free with wattprof_ctx_free(). */
+WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out);
+
+/* Frees a context and its sensors; accepts NULL. Sessions must be freed first. */
+WATTPROF_API void wattprof_ctx_free(struct wattprof_ctx *ctx);
+
+/* The message of the last failure on this context (or its sessions); "" when none.
+ * Borrowed: valid until the next call on the context. */
+WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx);
+
+/* Restricts the backends tried to a comma-separated list of names ("rapl-perf",
+ * "rapl-powercap", "model"); NULL or "" means all. Call before open_sensors.
+ * Returns 0, or -EINVAL naming the unknown backend in errmsg. */
+WATTPROF_API int wattprof_ctx_set_backends(struct wattprof_ctx *ctx, const char *list);
+
+/* Tries every backend in priority order (counters before gauges before models) and
+ * keeps those that work. Returns 0 when at least one channel can be read, else -ENODEV
+ * with the reasons in errmsg. Idempotent: a second call returns -EALREADY. */
+WATTPROF_API int wattprof_ctx_open_sensors(struct wattprof_ctx *ctx);
+
+/* What happened to one backend during open_sensors. All strings are borrowed from the
+ * context. */
+struct wattprof_backend_info {
+    const char *name;    /* "rapl-perf", "rapl-powercap", "model" */
+    int status;          /* 0 in use, or the negative errno that stopped it */
+    int skipped;         /* 1 when not tried because another backend reads the same */
+    const char *message; /* why it cannot be used, and the fix; "" when in use */
+    const char *notes;   /* decisions a user should see (dropped duplicates, model
+                            inputs), one per line; may be "" */
+    size_t n_channels;
+};
+
+/* Number of backends tried by open_sensors (including the failed ones). */
+WATTPROF_API size_t wattprof_ctx_backend_count(const struct wattprof_ctx *ctx);
+/* Fills *out for backend i. Returns 0, or -EINVAL when i is out of range. */
+WATTPROF_API int wattprof_ctx_backend(const struct wattprof_ctx *ctx, size_t i,
+                                      struct wattprof_backend_info *out);
+
+/* One channel of a backend, as found by open_sensors. */
+struct wattprof_channel_info {
+    const char *name;       /* "cpu-package:0", "dram:0", "psys", "cpu:estimated" */
+    const char *domain;     /* "package", "dram", "psys", "core", "uncore", "cpu", ... */
+    const char *kind;       /* "counter" or "gauge" */
+    const char *source;     /* the backend name */
+    const char *provenance; /* "measured", "integrated" or "estimated" */
+    const char *how;        /* how it is read, or the model and its inputs */
+    int included_in_total;  /* adds to the non-overlapping machine total */
+    uint64_t range_uj;      /* counter wrap range, 0 = none, UINT64_MAX = unknown */
+};
+
+/* Fills *out for channel j of backend i. Returns 0 or -EINVAL. */
+WATTPROF_API int wattprof_ctx_channel(const struct wattprof_ctx *ctx, size_t i, size_t j,
+                                      struct wattprof_channel_info *out);
+
+/* ---- Session: one measured run ------------------------------------------------------ */
+
+struct wattprof_session;
+
+/* Creates a session on a context whose sensors are open. Fails only with -ENOMEM
+ * (or -EINVAL when the context has no open sensors). */
+WATTPROF_API int wattprof_session_new(struct wattprof_ctx *ctx, struct wattprof_session **out);
+/* Stops the session if running and frees it; accepts NULL. */
+WATTPROF_API void wattprof_session_free(struct wattprof_session *s);
+
+/* Sampling interval in ms (default 100). Call before start. Returns 0 or -EINVAL. */
+WATTPROF_API int wattprof_session_set_interval_ms(struct wattprof_session *s, unsigned ms);
+
+/* Measures the machine's idle power for ms milliseconds, before start; the result then
+ * reports idle and dynamic energy apart. Blocks for that long. Returns 0 or -errno. */
+WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsigned ms);
+
+/* Starts measuring: reads every counter now, then samples on a thread. */
+WATTPROF_API int wattprof_session_start(struct wattprof_session *s);
+/* Stops: joins the sampler thread, reads every counter once more, computes the result.
+ * Returns 0, or -EALREADY when not running. */
+WATTPROF_API int wattprof_session_stop(struct wattprof_session *s);
+
+/* Run metadata, for the result and its JSON. The strings are copied. */
+WATTPROF_API int wattprof_session_set_command(struct wattprof_session *s, int argc,
+                                              char *const argv[]);
+/* The workload's exit status (0..255, or 128+N when killed by signal N) and whether the
+ * run completed (0 when interrupted or killed). */
+WATTPROF_API int wattprof_session_set_exit(struct wattprof_session *s, int exit_code,
+                                           int complete);
+/* Units of work done (e.g. 8000 samples); name may be NULL ("units"). */
+WATTPROF_API int wattprof_session_set_units(struct wattprof_session *s, double units,
+                                            const char *name);
+/* CPU time (user + system, ns) used by the workload's whole process tree, e.g. from
+ * getrusage(RUSAGE_CHILDREN) after the tree was reaped. Used for attribution; without
+ * it the workload is taken to own all busy CPU time. Call before stop. */
+WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s,
+                                                      uint64_t cpu_ns);
+
+/* The result of one channel over the run. */
+struct wattprof_channel_result {
+    struct wattprof_channel_info info;
+    uint64_t energy_uj;
+    uint64_t avg_power_uw;
+    uint64_t peak_power_uw; /* highest mean power over spans >= 10 ms */
+    uint64_t wraps;         /* counter wraps corrected */
+    uint64_t resets;        /* counter restarts detected */
+    uint64_t anomalies;     /* impossible readings rejected (and counted here) */
+    uint64_t rejected_uj;   /* energy of the rejected deltas, not in energy_uj */
+    const char *status;     /* "ok", "lost" (stopped reading mid-run), "not working" */
+    const char *status_detail; /* why, for lost / not working; "" for ok */
+};
+
+/* The result of a run; valid after stop, borrowed from the session. */
+struct wattprof_result {
+    uint64_t started_at_unix_ms; /* wall clock at start, for RFC 3339 */
+    uint64_t duration_ns;
+    uint64_t energy_uj;          /* non-overlapping machine total */
+    const char *total_provenance; /* "measured", "estimated", "integrated" or "mixed" */
+    uint64_t attributed_uj;      /* the workload's share; never above energy_uj */
+    int idle_measured;
+    uint64_t idle_power_uw;      /* when idle_measured */
+    uint64_t idle_energy_uj;     /* idle_power × duration, capped at energy_uj */
+    uint64_t dynamic_energy_uj;  /* energy_uj − idle_energy_uj */
+    uint64_t workload_cpu_ns;    /* as set, or the machine's busy time when not set */
+    uint64_t machine_cpu_ns;     /* busy CPU time of the whole machine (steal excluded) */
+    double cpu_share;            /* workload / machine busy time, 0..1 */
+    int exit_code;
+    int complete;
+    double units;                /* 0 when not given */
+    const char *unit_name;
+    size_t n_channels;
+    const struct wattprof_channel_result *channels;
+    const char *warnings;        /* one per line, "" when none */
+};
+
+/* The result after stop, or NULL before. Borrowed from the session. */
+WATTPROF_API const struct wattprof_result *wattprof_session_result(const struct wattprof_session *s);
+
+/* The run as JSON, schema "wattprof.run/1" (docs/json-schema.md), in *out, to be
+ * released with wattprof_free(). Returns 0, -EINVAL before stop, or -ENOMEM. */
+WATTPROF_API int wattprof_session_json(const struct wattprof_session *s, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

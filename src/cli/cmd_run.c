@@ -1,0 +1,340 @@
+/* wattprof run: run a command under measurement, pass its exit status on, forward
+ * signals to it, and report the energy on stderr (and as JSON). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run_output.h"
+#include "wattprof.h"
+
+/* How long to wait for orphaned descendants that are still exiting. */
+#define ORPHAN_GRACE_MS 20
+
+struct run_opts {
+    unsigned long interval_ms;
+    const char *json_path;
+    double units;
+    const char *unit_name;
+    double idle_baseline_s;
+    const char *sensors;
+    int quiet;
+    char **command;
+    int command_argc;
+};
+
+/* The signal handler's view of the run: the only mutable globals of the program. */
+static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t interrupted;
+
+static const char usage_text[] =
+    "usage: wattprof run [options] -- COMMAND [ARGS...]\n"
+    "\n"
+    "Runs COMMAND, measures the energy used while it runs, and prints a summary on\n"
+    "stderr. The exit status is COMMAND's (128+N when killed by signal N); wattprof's\n"
+    "own failures exit 125 (126: cannot execute, 127: not found).\n"
+    "\n"
+    "  -i, --interval MS        sampling interval in ms, 1..60000 (default 100)\n"
+    "  -j, --json FILE          write the run as JSON to FILE ('-' for stdout)\n"
+    "  -u, --units N            units of work COMMAND does (for energy per unit)\n"
+    "  -n, --unit-name NAME     what a unit is, e.g. samples (default: units)\n"
+    "      --idle-baseline S    measure idle power for S seconds before COMMAND\n"
+    "      --sensors LIST       only these backends: rapl-perf,rapl-powercap,model\n"
+    "  -q, --quiet              no summary on stderr\n"
+    "  -h, --help               this text\n";
+
+/* Prints "wattprof run: <what> '<arg>'<hint>" and the usage; returns the usage status. */
+static int usage_error(const char *what, const char *arg, const char *hint)
+{
+    if (arg)
+        fprintf(stderr, "wattprof run: %s '%s'%s\n%s", what, arg, hint, usage_text);
+    else
+        fprintf(stderr, "wattprof run: %s%s\n%s", what, hint, usage_text);
+    return EXIT_USAGE;
+}
+
+enum { OPT_IDLE = 256, OPT_SENSORS };
+
+static int parse_one(struct run_opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'i':
+        if (cli_parse_uint(arg, 1, 60000, &o->interval_ms) < 0)
+            return usage_error("invalid --interval", arg, ": give whole milliseconds, 1 to 60000");
+        return 0;
+    case 'j':
+        o->json_path = arg;
+        return 0;
+    case 'u':
+        if (cli_parse_double(arg, 1e-9, 1e18, &o->units) < 0)
+            return usage_error("invalid --units", arg, ": give a positive number");
+        return 0;
+    case 'n':
+        o->unit_name = arg;
+        return 0;
+    case OPT_IDLE:
+        if (cli_parse_double(arg, 0.1, 3600, &o->idle_baseline_s) < 0)
+            return usage_error("invalid --idle-baseline", arg, ": give seconds, 0.1 to 3600");
+        return 0;
+    case OPT_SENSORS:
+        o->sensors = arg;
+        return 0;
+    case 'q':
+        o->quiet = 1;
+        return 0;
+    }
+    return usage_error("unknown option", NULL, "");
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(struct run_opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "interval", required_argument, NULL, 'i' },
+        { "json", required_argument, NULL, 'j' },
+        { "units", required_argument, NULL, 'u' },
+        { "unit-name", required_argument, NULL, 'n' },
+        { "idle-baseline", required_argument, NULL, OPT_IDLE },
+        { "sensors", required_argument, NULL, OPT_SENSORS },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    o->interval_ms = 100;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:i:j:u:n:qh", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return cli_finish_stdout();
+        }
+        if (c == '?')
+            return usage_error("unknown option", argv[optind - 1], "");
+        if (c == ':')
+            return usage_error("missing value for option", argv[optind - 1], "");
+        int r = parse_one(o, c, optarg);
+        if (r != 0)
+            return r;
+    }
+    if (optind >= argc)
+        return usage_error("missing command", NULL, ": wattprof run [options] -- COMMAND");
+    o->command = argv + optind;
+    o->command_argc = argc - optind;
+    return -1;
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    interrupted = sig;
+    /* A signal from the terminal reached the whole process group, the child included;
+     * one sent to wattprof alone (kill, a batch system) is passed on. */
+    if (child_pid > 0 && si->si_code != SI_KERNEL)
+        kill((pid_t)child_pid, sig);
+}
+
+static void install_forwarding(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+        struct sigaction old;
+        /* a signal ignored by whoever started us (nohup) stays ignored for the child */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* Starts the command. Returns its pid, or -errno when exec failed (read back from the
+ * child through a close-on-exec pipe). */
+static pid_t spawn(char **argv)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        execvp(argv[0], argv);
+        int e = errno;
+        ssize_t w = write(pfd[1], &e, sizeof(e));
+        (void)w;
+        _exit(EXIT_NOT_FOUND);
+    }
+    close(pfd[1]);
+    int e = 0;
+    ssize_t n;
+    do {
+        n = read(pfd[0], &e, sizeof(e));
+    } while (n < 0 && errno == EINTR);
+    close(pfd[0]);
+    if (n == sizeof(e)) {
+        waitpid(pid, NULL, 0);
+        return -e;
+    }
+    return pid;
+}
+
+/* Reaps the descendants that were orphaned (reparented to us, the subreaper) and are
+ * exiting, so their CPU time counts; waits at most ORPHAN_GRACE_MS for those still
+ * finishing, and leaves a long-lived daemon alone. */
+static void reap_orphans(void)
+{
+    struct timespec tick = { 0, 1000000 };
+    for (int waited = 0; waited < ORPHAN_GRACE_MS;) {
+        pid_t r = waitpid(-1, NULL, WNOHANG);
+        if (r > 0)
+            continue;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return; /* ECHILD: none left */
+        nanosleep(&tick, NULL);
+        waited++;
+    }
+}
+
+/* Waits for the command, then reaps the orphans it left (we are their subreaper) so
+ * that their CPU time is in RUSAGE_CHILDREN. */
+static int wait_command(pid_t pid, int *status)
+{
+    pid_t r;
+    do {
+        r = waitpid(pid, status, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -errno;
+    child_pid = 0;
+    reap_orphans();
+    return 0;
+}
+
+static uint64_t children_cpu_ns(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+        return 0;
+    uint64_t us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
+                  (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+    return us * 1000;
+}
+
+static int exec_failure(const char *cmd, int err)
+{
+    cli_error("cannot run '%s': %s", cmd, strerror(err));
+    return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
+}
+
+static int open_session(const struct run_opts *o, struct wattprof_ctx *ctx,
+                        struct wattprof_session **out)
+{
+    int r = wattprof_ctx_set_backends(ctx, o->sensors);
+    if (r == 0)
+        r = wattprof_ctx_open_sensors(ctx);
+    if (r == 0)
+        r = wattprof_session_new(ctx, out);
+    if (r == 0)
+        r = wattprof_session_set_interval_ms(*out, (unsigned)o->interval_ms);
+    if (r == 0 && o->idle_baseline_s > 0) {
+        if (!o->quiet)
+            fprintf(stderr, "wattprof: measuring idle power for %.1f s before the command\n",
+                    o->idle_baseline_s);
+        r = wattprof_session_idle_baseline(*out, (unsigned)(o->idle_baseline_s * 1000));
+    }
+    if (r == 0)
+        r = wattprof_session_set_command(*out, o->command_argc, o->command);
+    if (r == 0 && o->units > 0)
+        r = wattprof_session_set_units(*out, o->units, o->unit_name);
+    if (r < 0)
+        cli_error("%s", wattprof_ctx_errmsg(ctx)[0] ? wattprof_ctx_errmsg(ctx)
+                                                    : wattprof_strerror(r));
+    return r;
+}
+
+/* Runs the command inside a started session; returns wattprof's exit status. */
+static int measure(const struct run_opts *o, struct wattprof_session *run, int *started)
+{
+    int status = 0;
+    pid_t pid = spawn(o->command);
+    *started = pid > 0;
+    if (pid < 0) {
+        wattprof_session_stop(run);
+        return exec_failure(o->command[0], (int)-pid);
+    }
+    child_pid = pid;
+    if (interrupted && interrupted != SIGINT)
+        kill(pid, interrupted); /* arrived between start and fork */
+    int r = wait_command(pid, &status);
+    wattprof_session_set_workload_cpu_ns(run, children_cpu_ns());
+    wattprof_session_stop(run);
+    if (r < 0) {
+        cli_error("cannot wait for '%s': %s", o->command[0], strerror(-r));
+        wattprof_session_set_exit(run, EXIT_RUN_FAILED, 0);
+        return EXIT_RUN_FAILED;
+    }
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int complete = WIFEXITED(status) && !interrupted;
+    wattprof_session_set_exit(run, code, complete);
+    return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    memset(&o, 0, sizeof(o));
+    int code = parse_args(&o, argc, argv);
+    if (code >= 0)
+        return code;
+    struct run_output out;
+    if (run_output_prepare(&out, o.json_path) < 0)
+        return EXIT_RUN_FAILED;
+    struct wattprof_ctx *ctx = NULL;
+    struct wattprof_session *run = NULL;
+    code = EXIT_RUN_FAILED;
+    if (wattprof_ctx_new(&ctx) < 0) {
+        cli_error("out of memory");
+        goto done;
+    }
+    install_forwarding();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (open_session(&o, ctx, &run) < 0)
+        goto done;
+    if (wattprof_session_start(run) < 0) {
+        cli_error("%s", wattprof_ctx_errmsg(ctx));
+        goto done;
+    }
+    int started = 0;
+    code = measure(&o, run, &started);
+    const struct wattprof_result *res = wattprof_session_result(run);
+    if (res && started) {
+        if (!o.quiet)
+            run_output_summary(res, o.command, o.command_argc);
+        if (run_output_json(&out, run) < 0)
+            code = EXIT_RUN_FAILED;
+    }
+done:
+    run_output_release(&out);
+    wattprof_session_free(run);
+    wattprof_ctx_free(ctx);
+    return code;
+}

@@ -1,0 +1,174 @@
+/* The outputs of `wattprof run`: the summary on stderr and the JSON file. */
+#include "run_output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int run_output_prepare(struct run_output *out, const char *path)
+{
+    memset(out, 0, sizeof(*out));
+    out->fd = -1;
+    out->path = path;
+    if (!path || strcmp(path, "-") == 0)
+        return 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("cannot write '%s': Is a directory", path);
+        return -1;
+    }
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path) : 1;
+    const char *dir = slash ? path : ".";
+    if (slash == path)
+        dirlen = 1; /* "/file": the root directory */
+    int n = snprintf(out->tmp, sizeof(out->tmp), "%.*s/.wattprof-json-XXXXXX", dirlen, dir);
+    if (n < 0 || (size_t)n >= sizeof(out->tmp)) {
+        cli_error("cannot write '%s': File name too long", path);
+        return -1;
+    }
+    out->fd = mkostemp(out->tmp, O_CLOEXEC);
+    if (out->fd < 0) {
+        cli_error("cannot write '%s': %s", path, strerror(errno));
+        out->tmp[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        s += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int run_output_json(struct run_output *out, const struct wattprof_session *run)
+{
+    if (!out->path)
+        return 0;
+    char *text = NULL;
+    int r = wattprof_session_json(run, &text);
+    if (r < 0) {
+        cli_error("cannot write the JSON: %s", wattprof_strerror(r));
+        return -1;
+    }
+    if (strcmp(out->path, "-") == 0) {
+        fputs(text, stdout);
+        wattprof_free(text);
+        return cli_finish_stdout() ? -1 : 0;
+    }
+    r = write_all(out->fd, text, strlen(text));
+    wattprof_free(text);
+    if (r == 0 && fchmod(out->fd, 0644) < 0)
+        r = -errno;
+    if (r == 0 && close(out->fd) < 0)
+        r = -errno;
+    out->fd = -1;
+    if (r == 0 && rename(out->tmp, out->path) < 0)
+        r = -errno;
+    if (r < 0) {
+        cli_error("cannot write '%s': %s", out->path, strerror(-r));
+        return -1;
+    }
+    out->tmp[0] = '\0';
+    return 0;
+}
+
+void run_output_release(struct run_output *out)
+{
+    if (out->fd >= 0)
+        close(out->fd);
+    out->fd = -1;
+    if (out->tmp[0])
+        unlink(out->tmp);
+    out->tmp[0] = '\0';
+}
+
+static void print_command(char *const *command, int argc)
+{
+    fputs("'", stderr);
+    for (int i = 0; i < argc; i++)
+        fprintf(stderr, "%s%s", i ? " " : "", command[i]);
+    fputs("'", stderr);
+}
+
+static void print_channel(const struct wattprof_channel_result *c)
+{
+    char e[32], avg[32], peak[32];
+    cli_fmt_energy(e, sizeof(e), c->energy_uj);
+    cli_fmt_power(avg, sizeof(avg), c->avg_power_uw);
+    cli_fmt_power(peak, sizeof(peak), c->peak_power_uw);
+    const char *in = c->info.included_in_total ? "yes" : "no";
+    fprintf(stderr, "  %-18s %14s %11s %11s  %-10s %-14s %s", c->info.name, e, avg, peak,
+            c->info.provenance, c->info.source, in);
+    if (strcmp(c->status, "ok") != 0)
+        fprintf(stderr, "  [%s]", c->status);
+    fputc('\n', stderr);
+}
+
+static void print_totals(const struct wattprof_result *r)
+{
+    char e[32], a[32];
+    cli_fmt_energy(e, sizeof(e), r->energy_uj);
+    cli_fmt_energy(a, sizeof(a), r->attributed_uj);
+    fprintf(stderr, "  %14s  machine total (%s; channels marked 'yes' below)\n", e,
+            r->total_provenance);
+    fprintf(stderr, "  %14s  attributed to the command (%.1f %% of busy CPU time: %.3f s of %.3f s)\n",
+            a, r->cpu_share * 100, (double)r->workload_cpu_ns / 1e9,
+            (double)r->machine_cpu_ns / 1e9);
+    if (r->idle_measured) {
+        char i[32], p[32], d[32];
+        cli_fmt_energy(i, sizeof(i), r->idle_energy_uj);
+        cli_fmt_power(p, sizeof(p), r->idle_power_uw);
+        cli_fmt_energy(d, sizeof(d), r->dynamic_energy_uj);
+        fprintf(stderr, "  %14s  idle (baseline %s) + %s dynamic\n", i, p, d);
+    }
+    if (r->units > 0)
+        fprintf(stderr, "  %14.6g  J per %s (attributed energy / %.6g %s)\n",
+                (double)r->attributed_uj / 1e6 / r->units, r->unit_name, r->units, r->unit_name);
+}
+
+static void print_notes(const struct wattprof_result *r)
+{
+    for (size_t i = 0; i < r->n_channels; i++) {
+        const struct wattprof_channel_result *c = &r->channels[i];
+        if (strcmp(c->info.provenance, "measured") != 0 && c->info.how[0])
+            fprintf(stderr, "  %s: %s\n", c->info.name, c->info.how);
+    }
+    for (const char *p = r->warnings; *p;) {
+        size_t len = strcspn(p, "\n");
+        fprintf(stderr, "  warning: %.*s\n", (int)len, p);
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+}
+
+void run_output_summary(const struct wattprof_result *r, char *const *command, int argc)
+{
+    fputs("\n wattprof: ", stderr);
+    print_command(command, argc);
+    fprintf(stderr, " ran %.3f s, exit %d%s\n\n", (double)r->duration_ns / 1e9, r->exit_code,
+            r->complete ? "" : " (incomplete: interrupted or killed)");
+    print_totals(r);
+    fprintf(stderr, "\n  %-18s %14s %11s %11s  %-10s %-14s %s\n", "channel", "energy",
+            "avg power", "peak power", "provenance", "source", "in total");
+    for (size_t i = 0; i < r->n_channels; i++)
+        print_channel(&r->channels[i]);
+    fputc('\n', stderr);
+    print_notes(r);
+}

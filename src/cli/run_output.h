@@ -1,0 +1,28 @@
+/* What `wattprof run` writes: the summary on stderr and the JSON file, which is
+ * prepared before the command starts (so an unwritable path fails first) and appears
+ * whole or not at all (written to a temporary file, then renamed). */
+#ifndef WATTPROF_RUN_OUTPUT_H
+#define WATTPROF_RUN_OUTPUT_H
+
+#include <limits.h>
+
+#include "wattprof.h"
+
+struct run_output {
+    const char *path; /* NULL: no JSON; "-": stdout */
+    char tmp[PATH_MAX];
+    int fd;
+};
+
+/* Checks that path can be written by creating the temporary file beside it. Prints the
+ * error and returns -1 when it cannot. */
+int run_output_prepare(struct run_output *out, const char *path);
+/* Writes the JSON and moves it into place. Prints the error and returns -1 on failure. */
+int run_output_json(struct run_output *out, const struct wattprof_session *run);
+/* Removes the temporary file if the JSON was never written. */
+void run_output_release(struct run_output *out);
+
+/* The perf-stat-like summary on stderr. */
+void run_output_summary(const struct wattprof_result *res, char *const *command, int argc);
+
+#endif

@@ -1,0 +1,165 @@
+/* The context: settings from the environment, opening the sensors, and describing
+ * what was found (see wattprof.h). */
+#include "ctx.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampler.h"
+
+int ctx_errorf(struct wattprof_ctx *ctx, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+static void env_or(char *dst, size_t size, const char *var, const char *fallback)
+{
+    const char *v = getenv(var);
+    snprintf(dst, size, "%s", v && *v ? v : fallback);
+}
+
+WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
+{
+    struct wattprof_ctx *ctx = calloc(1, sizeof(*ctx));
+    *out = ctx;
+    if (!ctx)
+        return -ENOMEM;
+    env_or(ctx->sysfs_root, sizeof(ctx->sysfs_root), "WATTPROF_SYSFS", "/sys");
+    env_or(ctx->proc_root, sizeof(ctx->proc_root), "WATTPROF_PROCFS", "/proc");
+    env_or(ctx->data_dir, sizeof(ctx->data_dir), "WATTPROF_DATA", WATTPROF_DATADIR);
+    return 0;
+}
+
+WATTPROF_API void wattprof_ctx_free(struct wattprof_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    sensors_close(&ctx->sensors);
+    free(ctx);
+}
+
+WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx)
+{
+    return ctx ? ctx->errmsg : "";
+}
+
+WATTPROF_API int wattprof_ctx_set_backends(struct wattprof_ctx *ctx, const char *list)
+{
+    char name[64];
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), p);
+        if (!sensors_known(name))
+            return ctx_errorf(ctx, -EINVAL,
+                              "unknown sensor backend '%s' (known: rapl-perf, rapl-powercap, "
+                              "model)",
+                              name);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    snprintf(ctx->only, sizeof(ctx->only), "%s", list ? list : "");
+    return 0;
+}
+
+/* Collects the reasons of every failed backend into errmsg. */
+static void explain_failures(struct wattprof_ctx *ctx)
+{
+    size_t len = (size_t)snprintf(ctx->errmsg, sizeof(ctx->errmsg), "no sensor can be read");
+    for (size_t i = 0; i < ctx->sensors.n && len < sizeof(ctx->errmsg); i++) {
+        const struct sensors_entry *e = &ctx->sensors.entries[i];
+        const char *why = e->skipped ? e->skip_reason : e->sensor ? e->sensor->errmsg : "";
+        len += (size_t)snprintf(ctx->errmsg + len, sizeof(ctx->errmsg) - len, "\n  %s: %s",
+                                e->ops->name, why);
+    }
+}
+
+WATTPROF_API int wattprof_ctx_open_sensors(struct wattprof_ctx *ctx)
+{
+    if (ctx->opened)
+        return ctx_errorf(ctx, -EALREADY, "sensors are already open");
+    struct sensors_env env = { ctx->sysfs_root, ctx->proc_root, ctx->data_dir, ctx->sys,
+                               ctx->only };
+    int n = sensors_open(&ctx->sensors, &env);
+    if (n < 0)
+        return ctx_errorf(ctx, n, "out of memory while opening sensors");
+    ctx->opened = 1;
+    if (n == 0) {
+        explain_failures(ctx);
+        return -ENODEV;
+    }
+    return 0;
+}
+
+WATTPROF_API size_t wattprof_ctx_backend_count(const struct wattprof_ctx *ctx)
+{
+    return ctx->sensors.n;
+}
+
+WATTPROF_API int wattprof_ctx_backend(const struct wattprof_ctx *ctx, size_t i,
+                                      struct wattprof_backend_info *out)
+{
+    if (i >= ctx->sensors.n)
+        return -EINVAL;
+    const struct sensors_entry *e = &ctx->sensors.entries[i];
+    memset(out, 0, sizeof(*out));
+    out->name = e->ops->name;
+    out->skipped = e->skipped;
+    out->status = e->skipped ? 0 : e->status;
+    out->message = e->skipped ? e->skip_reason : e->status ? e->sensor->errmsg : "";
+    out->notes = e->sensor && !e->skipped ? e->sensor->notes : "";
+    out->n_channels = e->sensor && !e->skipped && e->status == 0 ? e->sensor->n_channels : 0;
+    return 0;
+}
+
+const char *ctx_kind_name(enum sensor_kind k)
+{
+    return k == SENSOR_ENERGY_COUNTER ? "counter" : "gauge";
+}
+
+const char *ctx_provenance_name(enum sensor_provenance p)
+{
+    switch (p) {
+    case SENSOR_MEASURED:
+        return "measured";
+    case SENSOR_INTEGRATED:
+        return "integrated";
+    case SENSOR_ESTIMATED:
+        break;
+    }
+    return "estimated";
+}
+
+void ctx_channel_info(const struct sensor *s, const struct sensor_channel *ch,
+                      struct wattprof_channel_info *out)
+{
+    out->name = ch->name;
+    out->domain = ch->domain;
+    out->kind = ctx_kind_name(ch->kind);
+    out->source = s->ops->name;
+    out->provenance = ctx_provenance_name(ch->provenance);
+    out->how = ch->note;
+    out->included_in_total = ch->included_in_total;
+    out->range_uj = ch->kind == SENSOR_ENERGY_COUNTER ? ch->max_raw : 0;
+    if (out->range_uj != 0 && out->range_uj != UINT64_MAX)
+        out->range_uj = sampler_scale(ch, ch->max_raw);
+}
+
+WATTPROF_API int wattprof_ctx_channel(const struct wattprof_ctx *ctx, size_t i, size_t j,
+                                      struct wattprof_channel_info *out)
+{
+    if (i >= ctx->sensors.n)
+        return -EINVAL;
+    const struct sensors_entry *e = &ctx->sensors.entries[i];
+    if (!e->sensor || e->skipped || e->status != 0 || j >= e->sensor->n_channels)
+        return -EINVAL;
+    ctx_channel_info(e->sensor, &e->sensor->channels[j], out);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* The context: where sensors are read from, and the open sensors (see wattprof.h). */
+#ifndef WATTPROF_CTX_H
+#define WATTPROF_CTX_H
+
+#include <limits.h>
+
+#include "sensors.h"
+#include "wattprof.h"
+
+struct wattprof_ctx {
+    char sysfs_root[PATH_MAX];
+    char proc_root[PATH_MAX];
+    char data_dir[PATH_MAX];
+    char only[256];               /* backend filter, "" for all */
+    const struct sensor_sys *sys; /* NULL: real system calls (tests set fakes) */
+    int opened;
+    struct sensors sensors;
+    char errmsg[2048];
+};
+
+/* Formats ctx->errmsg and returns err. */
+int ctx_errorf(struct wattprof_ctx *ctx, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Names for the enums, as they appear in JSON and in `wattprof sensors`. */
+const char *ctx_kind_name(enum sensor_kind k);
+const char *ctx_provenance_name(enum sensor_provenance p);
+
+/* Fills a public channel description from a backend channel. */
+void ctx_channel_info(const struct sensor *s, const struct sensor_channel *ch,
+                      struct wattprof_channel_info *out);
+
+#endif

@@ -1,0 +1,19 @@
+/* What a run records about the machine it ran on. */
+#ifndef WATTPROF_HOST_H
+#define WATTPROF_HOST_H
+
+#include <stdint.h>
+
+struct host_info {
+    char hostname[128];
+    char cpu_model[128];
+    unsigned logical_cpus;
+    uint64_t memory_bytes;
+    char kernel[128];
+};
+
+/* Fills *h from <proc_root>/cpuinfo, <proc_root>/meminfo and uname(2). Missing pieces
+ * are left empty or 0; never fails. */
+void host_read(const char *proc_root, struct host_info *h);
+
+#endif

@@ -1,0 +1,113 @@
+/* The sensor backend interface: what every backend implements and what the core
+ * (sensors.c, sampler.c) expects of it. Backends report raw values; the core does the
+ * scaling, the wrap correction and the integration (STYLE.md §5). */
+#ifndef WATTPROF_SENSOR_H
+#define WATTPROF_SENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SENSOR_MAX_CHANNELS 32
+#define SENSOR_NAME_MAX 48
+#define SENSOR_NOTE_MAX 160
+#define SENSOR_ERRMSG_MAX 512
+
+enum sensor_kind {
+    SENSOR_ENERGY_COUNTER, /* cumulative energy, raw units, may wrap at max_raw */
+    SENSOR_POWER_GAUGE,    /* instantaneous (or averaged) power, raw units */
+};
+
+enum sensor_provenance {
+    SENSOR_MEASURED,   /* a hardware energy counter */
+    SENSOR_INTEGRATED, /* a power gauge integrated over time by the sampler */
+    SENSOR_ESTIMATED,  /* a model: no hardware reading at all */
+};
+
+/* One energy stream. Filled by the backend's open(); read-only afterwards, except
+ * read_err which read() sets per channel. */
+struct sensor_channel {
+    char name[SENSOR_NAME_MAX];   /* "cpu-package:0", "dram:1", "psys", "cpu:estimated" */
+    char domain[16];              /* "package", "dram", "psys", "core", "uncore", "cpu",
+                                     "memory" */
+    enum sensor_kind kind;
+    enum sensor_provenance provenance;
+    /* raw value × scale_num / scale_den = µJ (counters) or µW (gauges). */
+    uint64_t scale_num;
+    uint64_t scale_den;
+    /* Counters: the raw value wraps to 0 after max_raw (e.g. max_energy_range_uj).
+     * 0 means the counter does not wrap within 64 bits (perf, model). UINT64_MAX
+     * means the range is unknown: a decrease cannot be corrected and is flagged. */
+    uint64_t max_raw;
+    /* Plausibility bound for a delta, in µW; 0 = use the sampler's default. */
+    uint64_t max_power_uw;
+    int included_in_total; /* 1 when this channel adds to the non-overlapping total */
+    char note[SENSOR_NOTE_MAX]; /* how it is read: "perf power/energy-pkg/ on cpu 0",
+                                   "intel-rapl:0/energy_uj", "model ccf-vcpu: ..." */
+    int read_err; /* set by read(): 0, or a negative errno for this channel only */
+};
+
+struct sensor;
+
+/* System calls a backend makes that tests must be able to replace (a fake tree cannot
+ * fake a syscall). NULL members, or a NULL table, mean the real system call. */
+struct sensor_sys {
+    /* perf_event_open(2): returns an fd, or a negative errno. attr is a
+     * struct perf_event_attr *. */
+    int (*perf_event_open)(void *attr, int pid, int cpu, int group_fd, unsigned long flags);
+    /* read(2) of one perf counter: returns 0 and the count, or a negative errno. */
+    int (*perf_read)(int fd, uint64_t *count);
+};
+
+struct sensor_ops {
+    const char *name;   /* "rapl-perf", "rapl-powercap", "model": the JSON `source` */
+    size_t priv_size;   /* state the core allocates (zeroed) before open() */
+    /* Discover and open channels. Returns 0 with n_channels > 0, -ENODEV when the
+     * hardware or interface is absent (skipped quietly), -EACCES / -EPERM when it exists
+     * but cannot be read, -EIO when it reads but does not work. On failure errmsg holds
+     * the exact reason and the fix, in one line. */
+    int (*open)(struct sensor *s);
+    /* Read one raw value per channel into values[0..n_channels). Returns 0, or a
+     * negative errno when nothing could be read. A single channel's failure is reported
+     * in channels[i].read_err and its value is ignored. Must not allocate. */
+    int (*read)(struct sensor *s, uint64_t *values);
+    /* Release what open() acquired; copes with a half-opened sensor. */
+    void (*close)(struct sensor *s);
+};
+
+struct sensor {
+    const struct sensor_ops *ops;
+    const char *sysfs_root; /* "/sys", or $WATTPROF_SYSFS; borrowed */
+    const char *proc_root;  /* "/proc", or $WATTPROF_PROCFS; borrowed */
+    const char *data_dir;   /* the project's data/ (CPU tables), or $WATTPROF_DATA */
+    const struct sensor_sys *sys; /* NULL: real system calls; tests pass fakes */
+    void *priv;             /* ops->priv_size bytes, owned by the core */
+    /* The sampler reads this sensor at most once per min_period_ns (0 = every tick);
+     * set by open() for backends whose reads are costly or slow to change. */
+    uint64_t min_period_ns;
+    size_t n_channels;
+    struct sensor_channel channels[SENSOR_MAX_CHANNELS];
+    char errmsg[SENSOR_ERRMSG_MAX];
+    /* What open() decided that a user should see in `wattprof sensors`, one item per
+     * line: zones dropped as duplicates, unknown wrap ranges, the model's inputs. */
+    char notes[SENSOR_ERRMSG_MAX];
+};
+
+/* Appends one line to s->notes (truncates quietly when full). */
+void sensor_notef(struct sensor *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Formats errmsg and returns err, so a backend can write
+ * `return sensor_errorf(s, -EACCES, "cannot read '%s': ...", path);`. */
+int sensor_errorf(struct sensor *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Adds a channel and returns it (zeroed but for name), or NULL when full. */
+struct sensor_channel *sensor_add_channel(struct sensor *s, const char *name);
+
+/* Monotonic clock in ns (CLOCK_MONOTONIC). */
+uint64_t sensor_now_ns(void);
+
+extern const struct sensor_ops rapl_perf_sensor_ops;
+extern const struct sensor_ops rapl_powercap_sensor_ops;
+extern const struct sensor_ops model_sensor_ops;
+
+#endif

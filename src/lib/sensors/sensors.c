@@ -1,0 +1,156 @@
+/* The backend list and the rules for choosing among backends (see sensors.h). */
+#include "sensors.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct sensor_ops *const sensor_backends[] = {
+    &rapl_perf_sensor_ops,
+    &rapl_powercap_sensor_ops,
+    &model_sensor_ops,
+    NULL,
+};
+
+int sensors_known(const char *name)
+{
+    for (size_t i = 0; sensor_backends[i]; i++)
+        if (strcmp(sensor_backends[i]->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Is name in the comma-separated list? */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static int has_measured_total(const struct sensors *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sensor *s = set->entries[i].sensor;
+        for (size_t j = 0; s && j < s->n_channels; j++)
+            if (s->channels[j].included_in_total &&
+                s->channels[j].provenance != SENSOR_ESTIMATED)
+                return 1;
+    }
+    return 0;
+}
+
+static const char *skip_reason(const struct sensors *set, const struct sensors_env *env,
+                               const struct sensor_ops *ops)
+{
+    if (env->only && *env->only && !in_list(env->only, ops->name))
+        return "not selected (--sensors)";
+    if (ops == &rapl_powercap_sensor_ops) {
+        for (size_t i = 0; i < set->n; i++)
+            if (set->entries[i].ops == &rapl_perf_sensor_ops && set->entries[i].sensor &&
+                set->entries[i].status == 0)
+                return "the same RAPL counters are read through rapl-perf";
+    }
+    return NULL;
+}
+
+static void open_one(struct sensors_entry *e, const struct sensors_env *env)
+{
+    struct sensor *s = e->sensor;
+    s->ops = e->ops;
+    s->sysfs_root = env->sysfs_root;
+    s->proc_root = env->proc_root;
+    s->data_dir = env->data_dir;
+    s->sys = env->sys;
+    e->status = e->ops->open(s);
+    if (e->status == 0 && s->n_channels == 0)
+        e->status = sensor_errorf(s, -ENODEV, "no channels found");
+    if (e->status != 0) {
+        e->ops->close(s);
+        s->n_channels = 0;
+    }
+}
+
+/* Allocates the sensor and its private state; returns -ENOMEM on failure. */
+static int alloc_sensor(struct sensors_entry *e)
+{
+    e->sensor = calloc(1, sizeof(*e->sensor));
+    if (!e->sensor)
+        return -ENOMEM;
+    if (e->ops->priv_size) {
+        e->sensor->priv = calloc(1, e->ops->priv_size);
+        if (!e->sensor->priv)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The model stays beside measured counters for comparison, out of the total. */
+static void demote_model(struct sensors *set)
+{
+    if (!has_measured_total(set))
+        return;
+    for (size_t i = 0; i < set->n; i++) {
+        struct sensor *s = set->entries[i].sensor;
+        if (!s || set->entries[i].status != 0 || set->entries[i].ops != &model_sensor_ops)
+            continue;
+        for (size_t j = 0; j < s->n_channels; j++)
+            s->channels[j].included_in_total = 0;
+        sensor_notef(s, "not in the total: measured counters are available; shown for "
+                        "comparison");
+    }
+}
+
+int sensors_open(struct sensors *set, const struct sensors_env *env)
+{
+    int usable = 0;
+    memset(set, 0, sizeof(*set));
+    for (size_t i = 0; sensor_backends[i] && set->n < SENSORS_MAX; i++) {
+        struct sensors_entry *e = &set->entries[set->n++];
+        e->ops = sensor_backends[i];
+        const char *why = skip_reason(set, env, e->ops);
+        if (why) {
+            e->skipped = 1;
+            snprintf(e->skip_reason, sizeof(e->skip_reason), "%s", why);
+            continue;
+        }
+        if (alloc_sensor(e) < 0)
+            return -ENOMEM;
+        open_one(e, env);
+        if (e->status == 0)
+            usable += (int)e->sensor->n_channels;
+    }
+    demote_model(set);
+    return usable;
+}
+
+void sensors_close(struct sensors *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        struct sensors_entry *e = &set->entries[i];
+        if (e->sensor && e->status == 0 && !e->skipped)
+            e->ops->close(e->sensor);
+        if (e->sensor)
+            free(e->sensor->priv);
+        free(e->sensor);
+        e->sensor = NULL;
+    }
+    set->n = 0;
+}
+
+size_t sensors_active(struct sensors *set, struct sensor **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < set->n && n < max; i++)
+        if (set->entries[i].sensor && set->entries[i].status == 0 && !set->entries[i].skipped)
+            out[n++] = set->entries[i].sensor;
+    return n;
+}

@@ -1,0 +1,373 @@
+/* A session measures one run: it starts the sampler on the context's sensors, reads the
+ * machine's CPU time at both ends, and turns the channels' totals into the result
+ * (the non-overlapping total, attribution, idle and dynamic energy, warnings). */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS_PER_S 1000000000ull
+/* A run this long with a busy CPU must move any working energy counter. */
+#define SESSION_DEAD_COUNTER_MIN_NS (200ull * 1000 * 1000)
+
+WATTPROF_API int wattprof_session_new(struct wattprof_ctx *ctx, struct wattprof_session **out)
+{
+    *out = NULL;
+    if (!ctx->opened)
+        return ctx_errorf(ctx, -EINVAL, "open the sensors before creating a session");
+    struct wattprof_session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->sp = calloc(1, sizeof(*s->sp));
+    if (!s->sp) {
+        free(s);
+        return -ENOMEM;
+    }
+    s->ctx = ctx;
+    s->interval_ns = 100ull * 1000 * 1000;
+    s->stat_fd = -1;
+    s->complete = 1;
+    s->n_active = sensors_active(&ctx->sensors, s->active, SAMPLER_MAX_SENSORS);
+    *out = s;
+    return 0;
+}
+
+WATTPROF_API void wattprof_session_free(struct wattprof_session *s)
+{
+    if (!s)
+        return;
+    if (s->started && !s->stopped)
+        wattprof_session_stop(s);
+    if (s->started)
+        sampler_release(s->sp);
+    if (s->stat_fd >= 0)
+        close(s->stat_fd);
+    for (int i = 0; i < s->argc; i++)
+        free(s->argv[i]);
+    free(s->argv);
+    free(s->sp);
+    free(s);
+}
+
+WATTPROF_API int wattprof_session_set_interval_ms(struct wattprof_session *s, unsigned ms)
+{
+    if (ms == 0 || s->started)
+        return ctx_errorf(s->ctx, -EINVAL, "the interval must be > 0 ms, set before start");
+    s->interval_ns = (uint64_t)ms * 1000 * 1000;
+    return 0;
+}
+
+/* Sum of the channels in the total, in µJ. */
+static uint64_t sampler_total_uj(const struct sampler *sp)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < sp->n_channels; i++)
+        if (sp->channels[i].ch->included_in_total)
+            sum += sp->channels[i].energy_uj;
+    return sum;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / NS_PER_S), (long)(ns % NS_PER_S) };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsigned ms)
+{
+    if (s->started)
+        return ctx_errorf(s->ctx, -EBUSY, "the idle baseline is measured before start");
+    struct sampler *sp = calloc(1, sizeof(*sp));
+    if (!sp)
+        return -ENOMEM;
+    int r = sampler_init(sp, s->active, s->n_active, s->interval_ns);
+    if (r == 0)
+        r = sampler_start(sp);
+    if (r == 0) {
+        sleep_ns((uint64_t)ms * 1000 * 1000);
+        sampler_stop(sp);
+        uint64_t dt = sp->last_t_ns - sp->start_t_ns;
+        if (dt > 0) {
+            s->idle_power_uw = (uint64_t)((sampler_u128)sampler_total_uj(sp) * NS_PER_S / dt);
+            s->idle_measured = 1;
+        }
+    }
+    sampler_release(sp);
+    free(sp);
+    return r < 0 ? ctx_errorf(s->ctx, r, "cannot measure the idle baseline: %s",
+                              strerror(-r))
+                 : 0;
+}
+
+static void read_cpu(struct wattprof_session *s, struct procstat_cpu *out)
+{
+    if (s->stat_fd < 0) {
+        char path[PATH_MAX + 8];
+        snprintf(path, sizeof(path), "%s/stat", s->ctx->proc_root);
+        s->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (s->stat_fd < 0 || procstat_read_fd(s->stat_fd, out) < 0)
+        s->have_cpu = 0;
+}
+
+WATTPROF_API int wattprof_session_start(struct wattprof_session *s)
+{
+    if (s->started)
+        return ctx_errorf(s->ctx, -EBUSY, "the session was already started");
+    host_read(s->ctx->proc_root, &s->host);
+    int r = sampler_init(s->sp, s->active, s->n_active, s->interval_ns);
+    if (r < 0)
+        return ctx_errorf(s->ctx, r, "too many sensors or channels");
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    s->started_at_unix_ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+    s->have_cpu = 1;
+    read_cpu(s, &s->cpu_start);
+    s->started = 1;
+    r = sampler_start(s->sp);
+    if (r < 0)
+        return ctx_errorf(s->ctx, r, "cannot start the sampler: %s", strerror(-r));
+    return 0;
+}
+
+static void warnf(struct wattprof_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void warnf(struct wattprof_session *s, const char *fmt, ...)
+{
+    size_t len = strlen(s->warnings);
+    if (len + 2 >= sizeof(s->warnings))
+        return;
+    if (len > 0)
+        s->warnings[len++] = '\n';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->warnings + len, sizeof(s->warnings) - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Fills the per-channel results from the sampler. */
+static void collect_channels(struct wattprof_session *s)
+{
+    const struct sampler *sp = s->sp;
+    for (size_t i = 0; i < sp->n_channels; i++) {
+        const struct sampler_channel *c = &sp->channels[i];
+        struct wattprof_channel_result *r = &s->channels[i];
+        memset(r, 0, sizeof(*r));
+        ctx_channel_info(c->sensor, c->ch, &r->info);
+        r->energy_uj = c->energy_uj;
+        uint64_t end = c->lost ? c->lost_t_ns : c->last_t_ns;
+        uint64_t dt = end > c->first_t_ns ? end - c->first_t_ns : 0;
+        r->avg_power_uw = dt ? (uint64_t)((sampler_u128)c->energy_uj * NS_PER_S / dt) : 0;
+        r->peak_power_uw = c->peak_power_uw;
+        r->wraps = c->wraps;
+        r->resets = c->resets;
+        r->anomalies = c->anomalies;
+        r->rejected_uj = c->rejected_uj;
+        r->status = c->lost ? "lost" : "ok";
+        s->details[i][0] = '\0';
+        r->status_detail = s->details[i];
+    }
+}
+
+static void report_channel_problems(struct wattprof_session *s)
+{
+    const struct sampler *sp = s->sp;
+    for (size_t i = 0; i < sp->n_channels; i++) {
+        const struct sampler_channel *c = &sp->channels[i];
+        if (c->lost) {
+            double at = (double)(c->lost_t_ns - sp->start_t_ns) / 1e9;
+            snprintf(s->details[i], SESSION_DETAIL_MAX,
+                     "stopped reading %.3f s into the run (%s); energy up to then is kept",
+                     at, strerror(-c->lost_err));
+            warnf(s, "%s: %s", c->ch->name, s->details[i]);
+        }
+        if (c->anomalies)
+            warnf(s, "%s: %llu impossible reading(s) rejected (%.6f J not counted)",
+                  c->ch->name, (unsigned long long)c->anomalies, (double)c->rejected_uj / 1e6);
+        if (c->resets)
+            warnf(s, "%s: the counter restarted %llu time(s) (driver reload or resume)",
+                  c->ch->name, (unsigned long long)c->resets);
+    }
+}
+
+/* A measured counter that stays at zero while the CPU is busy is not working (seen in
+ * VMs): it leaves the total, and the model, if present, takes its place. */
+static void drop_dead_counters(struct wattprof_session *s, uint64_t duration_ns,
+                               uint64_t machine_cpu_ns)
+{
+    size_t n = s->sp->n_channels, measured = 0, moved = 0, models = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct wattprof_channel_result *r = &s->channels[i];
+        if (strcmp(r->info.provenance, "estimated") == 0) {
+            models++;
+        } else if (r->info.included_in_total) {
+            measured++;
+            moved += r->energy_uj > 0 || s->sp->channels[i].raw_total > 0;
+        }
+    }
+    if (measured == 0 || moved > 0 || duration_ns < SESSION_DEAD_COUNTER_MIN_NS ||
+        machine_cpu_ns == 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct wattprof_channel_result *r = &s->channels[i];
+        if (strcmp(r->info.provenance, "estimated") == 0) {
+            r->info.included_in_total = 1;
+        } else if (r->info.included_in_total) {
+            r->info.included_in_total = 0;
+            r->status = "not working";
+            snprintf(s->details[i], SESSION_DETAIL_MAX,
+                     "stayed at zero while the CPU was busy; not counted");
+        }
+    }
+    warnf(s, "measured counters stayed at zero while the CPU was busy: %s",
+          models ? "the total is the model's estimate" : "no total can be given");
+}
+
+static const char *total_provenance(const struct wattprof_session *s)
+{
+    const char *p = NULL;
+    for (size_t i = 0; i < s->sp->n_channels; i++) {
+        const struct wattprof_channel_result *r = &s->channels[i];
+        if (!r->info.included_in_total)
+            continue;
+        if (p && strcmp(p, r->info.provenance) != 0)
+            return "mixed";
+        p = r->info.provenance;
+    }
+    return p ? p : "none";
+}
+
+static void attribute(struct wattprof_session *s, struct wattprof_result *res)
+{
+    res->workload_cpu_ns = s->have_workload_cpu ? s->workload_cpu_ns : res->machine_cpu_ns;
+    if (res->machine_cpu_ns > 0)
+        res->cpu_share = (double)res->workload_cpu_ns / (double)res->machine_cpu_ns;
+    else
+        res->cpu_share = res->workload_cpu_ns > 0 ? 1.0 : 0.0;
+    if (res->cpu_share > 1.0)
+        res->cpu_share = 1.0; /* /proc/stat counts in ticks: short runs round down */
+    res->idle_measured = s->idle_measured;
+    res->idle_power_uw = s->idle_power_uw;
+    uint64_t idle = 0;
+    if (s->idle_measured) {
+        sampler_u128 e = (sampler_u128)s->idle_power_uw * res->duration_ns / NS_PER_S;
+        idle = e > res->energy_uj ? res->energy_uj : (uint64_t)e;
+    }
+    res->idle_energy_uj = idle;
+    res->dynamic_energy_uj = res->energy_uj - idle;
+    uint64_t base = s->idle_measured ? res->dynamic_energy_uj : res->energy_uj;
+    res->attributed_uj = (uint64_t)((double)base * res->cpu_share);
+    if (res->attributed_uj > res->energy_uj)
+        res->attributed_uj = res->energy_uj;
+}
+
+static void compute_result(struct wattprof_session *s)
+{
+    struct wattprof_result *res = &s->result;
+    memset(res, 0, sizeof(*res));
+    res->started_at_unix_ms = s->started_at_unix_ms;
+    res->duration_ns = s->sp->last_t_ns - s->sp->start_t_ns;
+    if (s->have_cpu && s->cpu_end.busy_ticks >= s->cpu_start.busy_ticks)
+        res->machine_cpu_ns =
+            procstat_ticks_to_ns(s->cpu_end.busy_ticks - s->cpu_start.busy_ticks);
+    collect_channels(s);
+    drop_dead_counters(s, res->duration_ns, res->machine_cpu_ns);
+    report_channel_problems(s);
+    for (size_t i = 0; i < s->sp->n_channels; i++)
+        if (s->channels[i].info.included_in_total)
+            res->energy_uj += s->channels[i].energy_uj;
+    res->total_provenance = total_provenance(s);
+    attribute(s, res);
+    res->exit_code = s->exit_code;
+    res->complete = s->complete;
+    res->units = s->units;
+    res->unit_name = s->unit_name[0] ? s->unit_name : NULL;
+    res->n_channels = s->sp->n_channels;
+    res->channels = s->channels;
+    res->warnings = s->warnings;
+    s->have_result = 1;
+}
+
+WATTPROF_API int wattprof_session_stop(struct wattprof_session *s)
+{
+    if (!s->started || s->stopped)
+        return ctx_errorf(s->ctx, -EALREADY, "the session is not running");
+    sampler_stop(s->sp);
+    read_cpu(s, &s->cpu_end);
+    s->stopped = 1;
+    compute_result(s);
+    return 0;
+}
+
+WATTPROF_API int wattprof_session_set_command(struct wattprof_session *s, int argc,
+                                              char *const argv[])
+{
+    char **v = calloc((size_t)argc + 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (int i = 0; i < argc; i++) {
+        v[i] = strdup(argv[i]);
+        if (!v[i]) {
+            for (int k = 0; k < i; k++)
+                free(v[k]);
+            free(v);
+            return -ENOMEM;
+        }
+    }
+    for (int i = 0; i < s->argc; i++)
+        free(s->argv[i]);
+    free(s->argv);
+    s->argv = v;
+    s->argc = argc;
+    return 0;
+}
+
+WATTPROF_API int wattprof_session_set_exit(struct wattprof_session *s, int exit_code,
+                                           int complete)
+{
+    s->exit_code = exit_code;
+    s->complete = complete ? 1 : 0;
+    if (s->have_result) {
+        s->result.exit_code = s->exit_code;
+        s->result.complete = s->complete;
+    }
+    return 0;
+}
+
+WATTPROF_API int wattprof_session_set_units(struct wattprof_session *s, double units,
+                                            const char *name)
+{
+    if (!(units > 0) || units > 1e18)
+        return ctx_errorf(s->ctx, -EINVAL, "units must be a positive number");
+    s->units = units;
+    snprintf(s->unit_name, sizeof(s->unit_name), "%s", name && *name ? name : "units");
+    if (s->have_result) {
+        s->result.units = s->units;
+        s->result.unit_name = s->unit_name;
+    }
+    return 0;
+}
+
+WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s,
+                                                      uint64_t cpu_ns)
+{
+    if (s->stopped)
+        return ctx_errorf(s->ctx, -EINVAL, "set the workload's CPU time before stop");
+    s->have_workload_cpu = 1;
+    s->workload_cpu_ns = cpu_ns;
+    return 0;
+}
+
+WATTPROF_API const struct wattprof_result *wattprof_session_result(const struct wattprof_session *s)
+{
+    return s->have_result ? &s->result : NULL;
+}
