@@ -232,6 +232,18 @@ static void drop_dead_counters(struct wattprof_session *s, uint64_t duration_ns,
           models ? "the total is the model's estimate" : "no total can be given");
 }
 
+/* A backend that exists but cannot be read is never silent: the figures may then be
+ * estimates while real counters are there (energy_uj is root-only since Linux 5.10). */
+static void report_unreadable_backends(struct wattprof_session *s)
+{
+    const struct sensors *set = &s->ctx->sensors;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sensors_entry *e = &set->entries[i];
+        if (!e->skipped && e->sensor && (e->status == -EACCES || e->status == -EPERM))
+            warnf(s, "%s not used: %s", e->ops->name, e->sensor->errmsg);
+    }
+}
+
 static const char *total_provenance(const struct wattprof_session *s)
 {
     const char *p = NULL;
@@ -282,6 +294,7 @@ static void compute_result(struct wattprof_session *s)
     collect_channels(s);
     drop_dead_counters(s, res->duration_ns, res->machine_cpu_ns);
     report_channel_problems(s);
+    report_unreadable_backends(s);
     for (size_t i = 0; i < s->sp->n_channels; i++)
         if (s->channels[i].info.included_in_total)
             res->energy_uj += s->channels[i].energy_uj;

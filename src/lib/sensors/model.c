@@ -159,8 +159,8 @@ static void cpuinfo_line(struct cpuinfo *ci, char *line, uint64_t seen[4])
         snprintf(ci->model_name, sizeof(ci->model_name), "%s", v);
     else if ((v = cpuinfo_value(line, "flags")) != NULL && has_word(v, "hypervisor"))
         ci->hypervisor = 1;
-    else if ((v = cpuinfo_value(line, "physical id")) != NULL &&
-             sysfs_parse_u64(v, &id) == 0 && id < 256)
+    else if ((v = cpuinfo_value(line, "physical id")) != NULL && sysfs_parse_u64(v, &id) == 0 &&
+             id < 256)
         seen[id / 64] |= 1ull << (id % 64);
 }
 
@@ -203,14 +203,13 @@ static void use_linear(struct model *m, struct cpu_choice *ch, const struct mode
 }
 
 /* Model (3), CCF's provider average, with the reason it was chosen. */
-static void use_generic(struct sensor *s, struct model *m, struct cpu_choice *ch,
-                        const char *why)
+static void use_generic(struct sensor *s, struct model *m, struct cpu_choice *ch, const char *why)
 {
     char lo[WATTS_MAX];
     char hi[WATTS_MAX];
     use_linear(m, ch, &model_cpu_generic);
-    sensor_notef(s, "cpu: model ccf-vcpu, generic: %s; %u vCPU x %s .. %s W (%s)", why,
-                 m->n_vcpu, watts(lo, sizeof(lo), m->min_uw), watts(hi, sizeof(hi), m->max_uw),
+    sensor_notef(s, "cpu: model ccf-vcpu, generic: %s; %u vCPU x %s .. %s W (%s)", why, m->n_vcpu,
+                 watts(lo, sizeof(lo), m->min_uw), watts(hi, sizeof(hi), m->max_uw),
                  model_cpu_generic.source);
 }
 
@@ -228,7 +227,8 @@ static int try_tdp_curve(struct sensor *s, struct model *m, struct cpu_choice *c
         return sensor_errorf(s, -EINVAL, "data directory '%s': path too long", data);
     FILE *f = fopen(path, "re");
     if (!f) {
-        snprintf(why, sizeof(why), "'%s' has no CCF family and '%s' cannot be read (%s)",
+        snprintf(why, sizeof(why),
+                 "'%s' is in no Cloud Carbon Footprint family and '%s' cannot be read (%s)",
                  ci->model_name, path, strerror_r(errno, err, sizeof(err)));
         use_generic(s, m, ch, why);
         return 0;
@@ -238,18 +238,20 @@ static int try_tdp_curve(struct sensor *s, struct model *m, struct cpu_choice *c
     if (r < 0)
         return r;
     if (r == 0) {
-        snprintf(why, sizeof(why), "'%s' has no CCF family and no row in '%s'", ci->model_name,
-                 path);
+        snprintf(why, sizeof(why), "'%s' is in no Cloud Carbon Footprint family and not in '%s'",
+                 ci->model_name, path);
         use_generic(s, m, ch, why);
         return 0;
     }
     m->kind = MODEL_CPU_TDP_CURVE;
     m->tdp_mw = ch->tdp.tdp_mw;
-    sensor_notef(s,
-                 "cpu: model teads-tdp: '%s' has no CCF family, %s W TDP x %u socket from '%s' "
-                 "line %u ('%s', matched by %s)",
-                 ci->model_name, watts(w, sizeof(w), m->tdp_mw * 1000), m->n_sockets, path,
-                 ch->tdp.line, ch->tdp.row, ch->tdp.by_token ? "model number" : "name");
+    sensor_notef(
+        s,
+        "cpu: model teads-tdp: '%s' is in no Cloud Carbon Footprint family; %s W TDP x %u socket "
+        "from '%s' "
+        "line %u ('%s', matched by %s)",
+        ci->model_name, watts(w, sizeof(w), m->tdp_mw * 1000), m->n_sockets, path, ch->tdp.line,
+        ch->tdp.row, ch->tdp.by_token ? "model number" : "name");
     return 0;
 }
 
@@ -273,16 +275,17 @@ static int choose_cpu_model(struct sensor *s, struct model *m, struct cpu_choice
         return 0;
     }
     if (ci->hypervisor) {
-        snprintf(why, sizeof(why), "'%s' has no CCF family; a VM (hypervisor flag): no TDP curve",
-                 ci->model_name);
+        snprintf(
+            why, sizeof(why),
+            "'%s' is in no Cloud Carbon Footprint family; a VM (hypervisor flag), so no TDP curve",
+            ci->model_name);
         use_generic(s, m, ch, why);
         return 0;
     }
     return try_tdp_curve(s, m, ch, ci);
 }
 
-static struct sensor_channel *add_channel(struct sensor *s, const char *name,
-                                          const char *domain)
+static struct sensor_channel *add_channel(struct sensor *s, const char *name, const char *domain)
 {
     struct sensor_channel *c = sensor_add_channel(s, name);
     snprintf(c->domain, sizeof(c->domain), "%s", domain);
@@ -301,16 +304,19 @@ static void add_cpu_channel(struct sensor *s, const struct model *m, const struc
     struct sensor_channel *c = add_channel(s, "cpu:estimated", "cpu");
     if (m->kind == MODEL_CPU_LINEAR) {
         c->max_power_uw = 2 * m->n_vcpu * m->max_uw;
-        channel_notef(c, "model ccf-vcpu: %u vCPU x (%s W idle .. %s W busy), %s (%s); /proc/stat, "
-                 "steal excluded",
-                 m->n_vcpu, watts(a, sizeof(a), m->min_uw), watts(b, sizeof(b), m->max_uw),
-                 ch->family->label, ch->family->source);
+        channel_notef(c,
+                      "model ccf-vcpu: %u vCPU x (%s W idle .. %s W busy), %s (%s); /proc/stat, "
+                      "steal excluded",
+                      m->n_vcpu, watts(a, sizeof(a), m->min_uw), watts(b, sizeof(b), m->max_uw),
+                      ch->family->label, ch->family->source);
         return;
     }
     c->max_power_uw = 2 * m->n_sockets * m->tdp_mw * 1020;
-    channel_notef(c, "model teads-tdp: %u socket x %s W TDP x (0.12 idle .. 1.02 busy), TDP of '%.36s' "
-             "(CodeCarbon); /proc/stat, steal excluded",
-             m->n_sockets, watts(a, sizeof(a), m->tdp_mw * 1000), ch->tdp.row);
+    channel_notef(
+        c,
+        "model teads-tdp: %u socket x %s W TDP x (0.12 idle .. 1.02 busy), TDP of '%.36s' "
+        "(CodeCarbon); /proc/stat, steal excluded",
+        m->n_sockets, watts(a, sizeof(a), m->tdp_mw * 1000), ch->tdp.row);
 }
 
 /* MemTotal in KiB from the start of <proc>/meminfo. Returns 0 or a negative errno. */
@@ -355,11 +361,13 @@ static void add_memory_channel(struct sensor *s, struct model *m, const char *pr
     snprintf(gib, sizeof(gib), "%" PRIu64 ".%" PRIu64, tenths / 10, tenths % 10);
     struct sensor_channel *c = add_channel(s, "memory:estimated", "memory");
     c->max_power_uw = 2 * m->mem_uw + 1;
-    channel_notef(c, "model memory: %s GiB x 0.392 W/GiB = %s W (Cloud Carbon Footprint); MemTotal "
-             "from /proc/meminfo",
-             gib, watts(w, sizeof(w), m->mem_uw));
-    sensor_notef(s, "memory: model memory, %s GiB MemTotal x 0.392 W/GiB (Cloud Carbon Footprint) = %s W",
-                 gib, w);
+    channel_notef(c,
+                  "model memory: %s GiB x 0.392 W/GiB = %s W (Cloud Carbon Footprint); MemTotal "
+                  "from /proc/meminfo",
+                  gib, watts(w, sizeof(w), m->mem_uw));
+    sensor_notef(
+        s, "memory: model memory, %s GiB MemTotal x 0.392 W/GiB (Cloud Carbon Footprint) = %s W",
+        gib, w);
 }
 
 static int model_open(struct sensor *s)
@@ -384,8 +392,8 @@ static int model_open(struct sensor *s)
         return r;
     add_cpu_channel(s, m, &ch);
     add_memory_channel(s, m, proc);
-    sensor_notef(s, "inputs: '%s' stat (CPU time, steal excluded), cpuinfo, meminfo; %s",
-                 proc, ci.hypervisor ? "a VM (hypervisor flag)" : "no hypervisor flag");
+    sensor_notef(s, "inputs: %s/{stat,cpuinfo,meminfo}; %s", proc,
+                 ci.hypervisor ? "a VM (hypervisor flag)" : "no hypervisor flag");
     s->min_period_ns = MIN_PERIOD_NS;
     return 0;
 }

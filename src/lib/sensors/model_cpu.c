@@ -54,9 +54,8 @@ static const struct model_cpu_family ccf_families[] = {
                        "Cloud Carbon Footprint, mean of gen 1-3" },
 };
 
-const struct model_cpu_family model_cpu_generic = {
-    "generic", 740000, 3500000, "Cloud Carbon Footprint AWS average"
-};
+const struct model_cpu_family model_cpu_generic = { "generic", 740000, 3500000,
+                                                    "Cloud Carbon Footprint AWS average" };
 
 /* Patterns are matched at a word start of the name as model_cpu_ccf_family() prepares it
  * (lower case; "(R)", "(TM)", "cpu", "processor" and the "@ ..." suffix dropped; other
@@ -215,8 +214,7 @@ static void normalise_words(const char *text, char *out, size_t size)
         }
         if (word_is(w, len, "with"))
             break;
-        if (!word_is(w, len, "cpu") && !word_is(w, len, "processor") &&
-            n + (n > 0) + len < size) {
+        if (!word_is(w, len, "cpu") && !word_is(w, len, "processor") && n + (n > 0) + len < size) {
             if (n > 0)
                 out[n++] = ' ';
             memcpy(out + n, w, len);

@@ -61,7 +61,7 @@ struct rapl_perf {
 /* One cpumask cpu: where a package's (die's) events are opened. */
 struct pmu_unit {
     int cpu;
-    char label[24]; /* "1", or "0.1" (package.die) when dies share a package */
+    char label[48]; /* "1", or "0-die:1" when dies share a package (as rapl-powercap) */
 };
 
 /* What open() learns from the PMU's directory; lives on open()'s stack. */
@@ -202,7 +202,7 @@ static long read_topology(const struct sensor *s, int cpu, const char *file)
     return (long)v;
 }
 
-/* Labels each unit with its package id, or package.die when several cpumask cpus share
+/* Labels each unit with its package id, or "P-die:D" when several cpumask cpus share
  * a package (Intel perf RAPL scope is the die). */
 static void label_units(struct sensor *s, struct pmu_desc *pmu)
 {
@@ -227,7 +227,7 @@ static void label_units(struct sensor *s, struct pmu_desc *pmu)
         long die = read_topology(s, u->cpu, "die_id");
         if (die < 0)
             die = (long)i; /* kernels before 5.2 have no die_id */
-        snprintf(u->label, sizeof(u->label), "%ld.%ld", pkg[i], die);
+        snprintf(u->label, sizeof(u->label), "%ld-die:%ld", pkg[i], die);
     }
 }
 

@@ -323,9 +323,9 @@ static void test_rapl_perf_cpumask_ranges_and_dies(void **state)
     sensor_setup(&s, root, "/nonexistent-proc", &fake_sys);
     assert_int_equal(s.ops->open(&s), 0);
     assert_int_equal(s.n_channels, 3);
-    assert_channel(&s.channels[0], "cpu-package:0.0", "package", 1);
-    assert_channel(&s.channels[1], "cpu-package:0.1", "package", 1);
-    assert_channel(&s.channels[2], "cpu-package:1.0", "package", 1);
+    assert_channel(&s.channels[0], "cpu-package:0-die:0", "package", 1);
+    assert_channel(&s.channels[1], "cpu-package:0-die:1", "package", 1);
+    assert_channel(&s.channels[2], "cpu-package:1-die:0", "package", 1);
     assert_opened(0, 0x02, 0);
     assert_opened(1, 0x02, 1);
     assert_opened(2, 0x02, 4);
