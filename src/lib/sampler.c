@@ -3,10 +3,8 @@
 #include "sampler.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -148,7 +146,6 @@ int sampler_init(struct sampler *sp, struct sensor *const *sensors, size_t n_sen
 {
     memset(sp, 0, sizeof(*sp));
     sp->timer_fd = -1;
-    sp->stop_fd = -1;
     sp->interval_ns = interval_ns;
     pthread_mutex_init(&sp->lock, NULL);
     if (n_sensors > SAMPLER_MAX_SENSORS)
@@ -206,21 +203,17 @@ void sampler_sample(struct sampler *sp, int force)
     pthread_mutex_unlock(&sp->lock);
 }
 
+/* One blocking read of the timerfd per tick, nothing else: stop() sets `stopping` and
+ * makes the timer fire at once, so no second fd needs polling. */
 static void *sampler_thread(void *arg)
 {
     struct sampler *sp = arg;
-    struct pollfd p[2] = { { .fd = sp->timer_fd, .events = POLLIN },
-                           { .fd = sp->stop_fd, .events = POLLIN } };
     for (;;) {
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (p[1].revents)
-            break;
         uint64_t expirations = 0;
-        if (read(sp->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+        ssize_t n = read(sp->timer_fd, &expirations, sizeof(expirations));
+        if (atomic_load(&sp->stopping))
+            break;
+        if (n != (ssize_t)sizeof(expirations))
             continue;
         if (expirations > 1)
             sp->n_overruns += expirations - 1;
@@ -233,9 +226,6 @@ static int arm_timer(struct sampler *sp)
 {
     sp->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     if (sp->timer_fd < 0)
-        return -errno;
-    sp->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (sp->stop_fd < 0)
         return -errno;
     struct itimerspec its = { 0 };
     its.it_interval.tv_sec = (time_t)(sp->interval_ns / NS_PER_S);
@@ -270,9 +260,10 @@ int sampler_start(struct sampler *sp)
 void sampler_stop(struct sampler *sp)
 {
     if (sp->thread_running) {
-        uint64_t one = 1;
-        if (write(sp->stop_fd, &one, sizeof(one)) == sizeof(one))
-            pthread_join(sp->thread, NULL);
+        struct itimerspec now = { { 0, 0 }, { 0, 1 } }; /* fire in 1 ns, once */
+        atomic_store(&sp->stopping, 1);
+        timerfd_settime(sp->timer_fd, 0, &now, NULL);
+        pthread_join(sp->thread, NULL);
         sp->thread_running = 0;
     }
     sampler_sample(sp, 1);
@@ -294,9 +285,6 @@ void sampler_release(struct sampler *sp)
         sampler_stop(sp);
     if (sp->timer_fd >= 0)
         close(sp->timer_fd);
-    if (sp->stop_fd >= 0)
-        close(sp->stop_fd);
     sp->timer_fd = -1;
-    sp->stop_fd = -1;
     pthread_mutex_destroy(&sp->lock);
 }

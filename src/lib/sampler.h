@@ -6,6 +6,7 @@
 #define WATTPROF_SAMPLER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,7 +85,7 @@ struct sampler {
     pthread_t thread;
     int thread_running;
     int timer_fd;
-    int stop_fd;
+    atomic_int stopping; /* set by sampler_stop(), read by the thread */
 };
 
 /* Prepares a sampler over the channels of the given opened sensors (borrowed; they

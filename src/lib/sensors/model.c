@@ -50,10 +50,13 @@ struct cpuinfo {
     unsigned n_sockets;                  /* distinct "physical id"s, at least 1 */
 };
 
-/* floor(a * b / d) without overflow while a * d fits in 64 bits. */
+/* floor(a * b / d) for 0 < d < 2^32, exact whenever the result fits in 64 bits: with
+ * a = ah d + al and b = bh d + bl, a b / d = ah b + al bh + al bl / d, and al bl < d^2. */
 static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t d)
 {
-    return a * (b / d) + a * (b % d) / d;
+    uint64_t ah = a / d;
+    uint64_t al = a % d;
+    return ah * b + al * (b / d) + al * (b % d) / d;
 }
 
 /* Writes µW as watts with two decimals ("3.50"), independent of the locale. */
@@ -118,6 +121,8 @@ static int open_stat(struct sensor *s, struct model *m, const char *proc)
         m->stat_fd = r;
         r = procstat_read_fd(m->stat_fd, &c);
     }
+    if (r == -EINVAL)
+        return sensor_errorf(s, -ENODEV, "cannot read '%s': no aggregate 'cpu' line first", path);
     if (r < 0)
         return sensor_errorf(s, -ENODEV, "cannot read '%s': %s", path,
                              strerror_r(-r, err, sizeof(err)));
@@ -151,16 +156,18 @@ static int has_word(const char *list, const char *word)
     return 0;
 }
 
+/* Takes what matters from one "key : value" line of cpuinfo. */
 static void cpuinfo_line(struct cpuinfo *ci, char *line, uint64_t seen[4])
 {
-    const char *v;
+    const char *name = cpuinfo_value(line, "model name");
+    const char *flags = cpuinfo_value(line, "flags");
+    const char *phys = cpuinfo_value(line, "physical id");
     uint64_t id;
-    if (!ci->model_name[0] && (v = cpuinfo_value(line, "model name")) != NULL)
-        snprintf(ci->model_name, sizeof(ci->model_name), "%s", v);
-    else if ((v = cpuinfo_value(line, "flags")) != NULL && has_word(v, "hypervisor"))
+    if (name && !ci->model_name[0])
+        snprintf(ci->model_name, sizeof(ci->model_name), "%s", name);
+    if (flags && has_word(flags, "hypervisor"))
         ci->hypervisor = 1;
-    else if ((v = cpuinfo_value(line, "physical id")) != NULL && sysfs_parse_u64(v, &id) == 0 &&
-             id < 256)
+    if (phys && sysfs_parse_u64(phys, &id) == 0 && id < 256)
         seen[id / 64] |= 1ull << (id % 64);
 }
 
@@ -245,13 +252,11 @@ static int try_tdp_curve(struct sensor *s, struct model *m, struct cpu_choice *c
     }
     m->kind = MODEL_CPU_TDP_CURVE;
     m->tdp_mw = ch->tdp.tdp_mw;
-    sensor_notef(
-        s,
-        "cpu: model teads-tdp: '%s' is in no Cloud Carbon Footprint family; %s W TDP x %u socket "
-        "from '%s' "
-        "line %u ('%s', matched by %s)",
-        ci->model_name, watts(w, sizeof(w), m->tdp_mw * 1000), m->n_sockets, path, ch->tdp.line,
-        ch->tdp.row, ch->tdp.by_token ? "model number" : "name");
+    sensor_notef(s,
+                 "cpu: model teads-tdp: '%s' is in no Cloud Carbon Footprint family; %s W TDP x "
+                 "%u socket(s) from '%s' line %u ('%s', matched by %s)",
+                 ci->model_name, watts(w, sizeof(w), m->tdp_mw * 1000), m->n_sockets, path,
+                 ch->tdp.line, ch->tdp.row, ch->tdp.by_token ? "model number" : "name");
     return 0;
 }
 
@@ -259,11 +264,10 @@ static int try_tdp_curve(struct sensor *s, struct model *m, struct cpu_choice *c
 static int choose_cpu_model(struct sensor *s, struct model *m, struct cpu_choice *ch,
                             const struct cpuinfo *ci)
 {
-    char why[MODEL_CPU_NAME_MAX + 128];
-    char lo[WATTS_MAX];
-    char hi[WATTS_MAX];
     const struct model_cpu_family *fam = model_cpu_ccf_family(ci->model_name);
     if (fam) {
+        char lo[WATTS_MAX];
+        char hi[WATTS_MAX];
         use_linear(m, ch, fam);
         sensor_notef(s, "cpu: model ccf-vcpu: '%s' is %s; %u vCPU x %s .. %s W (%s)",
                      ci->model_name, fam->label, m->n_vcpu, watts(lo, sizeof(lo), fam->min_uw),
@@ -275,6 +279,7 @@ static int choose_cpu_model(struct sensor *s, struct model *m, struct cpu_choice
         return 0;
     }
     if (ci->hypervisor) {
+        char why[MODEL_CPU_NAME_MAX + 128];
         snprintf(
             why, sizeof(why),
             "'%s' is in no Cloud Carbon Footprint family; a VM (hypervisor flag), so no TDP curve",
@@ -288,6 +293,8 @@ static int choose_cpu_model(struct sensor *s, struct model *m, struct cpu_choice
 static struct sensor_channel *add_channel(struct sensor *s, const char *name, const char *domain)
 {
     struct sensor_channel *c = sensor_add_channel(s, name);
+    if (!c)
+        return NULL;
     snprintf(c->domain, sizeof(c->domain), "%s", domain);
     c->kind = SENSOR_ENERGY_COUNTER; /* raw = µJ: scale 1/1 and max_raw 0 as added */
     c->provenance = SENSOR_ESTIMATED;
@@ -302,6 +309,8 @@ static void add_cpu_channel(struct sensor *s, const struct model *m, const struc
     char a[WATTS_MAX];
     char b[WATTS_MAX];
     struct sensor_channel *c = add_channel(s, "cpu:estimated", "cpu");
+    if (!c)
+        return;
     if (m->kind == MODEL_CPU_LINEAR) {
         c->max_power_uw = 2 * m->n_vcpu * m->max_uw;
         channel_notef(c,
@@ -314,7 +323,7 @@ static void add_cpu_channel(struct sensor *s, const struct model *m, const struc
     c->max_power_uw = 2 * m->n_sockets * m->tdp_mw * 1020;
     channel_notef(
         c,
-        "model teads-tdp: %u socket x %s W TDP x (0.12 idle .. 1.02 busy), TDP of '%.36s' "
+        "model teads-tdp: %u socket(s) x %s W TDP x (0.12 idle .. 1.02 busy), TDP of '%.33s' "
         "(CodeCarbon); /proc/stat, steal excluded",
         m->n_sockets, watts(a, sizeof(a), m->tdp_mw * 1000), ch->tdp.row);
 }
@@ -356,10 +365,12 @@ static void add_memory_channel(struct sensor *s, struct model *m, const char *pr
                      r < 0 ? strerror_r(-r, err, sizeof(err)) : "zero");
         return;
     }
-    m->mem_uw = kib * MEM_UW_PER_GIB / KIB_PER_GIB;
+    m->mem_uw = muldiv(kib, MEM_UW_PER_GIB, KIB_PER_GIB);
     uint64_t tenths = (kib * 10 + KIB_PER_GIB / 2) / KIB_PER_GIB;
     snprintf(gib, sizeof(gib), "%" PRIu64 ".%" PRIu64, tenths / 10, tenths % 10);
     struct sensor_channel *c = add_channel(s, "memory:estimated", "memory");
+    if (!c)
+        return;
     c->max_power_uw = 2 * m->mem_uw + 1;
     channel_notef(c,
                   "model memory: %s GiB x 0.392 W/GiB = %s W (Cloud Carbon Footprint); MemTotal "

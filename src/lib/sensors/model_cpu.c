@@ -251,8 +251,10 @@ const struct model_cpu_family *model_cpu_ccf_family(const char *model_name)
 static int token_candidate(const char *w, size_t len)
 {
     size_t digits = strspn(w, "0123456789");
-    if (len < 3 || digits == len)
-        return len >= 3;
+    if (len < 3)
+        return 0;
+    if (digits >= len)
+        return 1;
     if (word_is(w + digits, len - digits, "-core") || word_is(w + digits, len - digits, "-cores"))
         return 0;
     for (size_t i = 0; i < len; i++)

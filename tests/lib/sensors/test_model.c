@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "model.h"
@@ -81,15 +82,28 @@ static char *copy_case(const char *name)
     char dst[PATH_MAX];
     char *dir = make_temp_dir();
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        fixture_path(src, sizeof(src), name);
-        strcat(src, "/");
-        strcat(src, files[i]);
+        snprintf(src, sizeof(src), "%s/proc/%s/%s", env_dir("WATTPROF_FIXTURES"), name, files[i]);
         snprintf(dst, sizeof(dst), "%s/%s", dir, files[i]);
         char *text = read_text(src);
         write_text(dst, text);
         free(text);
     }
     return dir;
+}
+
+/* Rewrites path with the first occurrence of from replaced by to. */
+static void replace_in_file(const char *path, const char *from, const char *to)
+{
+    char *text = read_text(path);
+    char *at = strstr(text, from);
+    assert_non_null(at);
+    size_t size = strlen(text) + strlen(to) + 1;
+    char *out = malloc(size);
+    assert_non_null(out);
+    snprintf(out, size, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    write_text(path, out);
+    free(out);
+    free(text);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -275,9 +289,10 @@ static void test_model_baremetal_tdp_curve_energy(void **state)
     uint64_t v[2];
     char *dir = copy_case("baremetal-tdp");
     open_copy(&s, &m, dir);
-    assert_string_equal(s.channels[0].note,
-                        "model teads-tdp: 1 socket x 65.00 W TDP x (0.12 idle .. 1.02 busy), TDP "
-                        "of 'AMD Ryzen 7 3700X' (CodeCarbon); /proc/stat, steal excluded");
+    assert_string_equal(
+        s.channels[0].note,
+        "model teads-tdp: 1 socket(s) x 65.00 W TDP x (0.12 idle .. 1.02 busy), TDP "
+        "of 'AMD Ryzen 7 3700X' (CodeCarbon); /proc/stat, steal excluded");
     assert_contains(s.notes, "matched by model number");
     assert_contains(s.notes, "no hypervisor flag");
     uint64_t f[10] = { 20000, 100, 5000, 900000, 3000, 0, 200, 0, 0, 0 };
@@ -348,26 +363,7 @@ static void test_model_vm_never_uses_tdp(void **state)
     char path[PATH_MAX];
     char *dir = copy_case("baremetal-tdp");
     snprintf(path, sizeof(path), "%s/cpuinfo", dir);
-    char *text = read_text(path);
-    char *flags = strstr(text, "flags\t\t: fpu ");
-    assert_non_null(flags);
-    memcpy(flags + strlen("flags\t\t: "), "hyp", 3); /* "fpu" -> "hyp": still one word */
-    memcpy(flags + strlen("flags\t\t: hyp"), " ", 1);
-    write_text(path, text);
-    free(text);
-    /* Rewrite the word properly: the flag must be "hypervisor". */
-    text = read_text(path);
-    flags = strstr(text, "flags\t\t: hyp ");
-    assert_non_null(flags);
-    char *fixed = calloc(1, strlen(text) + 16);
-    assert_non_null(fixed);
-    size_t head = (size_t)(flags - text) + strlen("flags\t\t: ");
-    memcpy(fixed, text, head);
-    strcat(fixed, "hypervisor");
-    strcat(fixed, flags + strlen("flags\t\t: hyp"));
-    write_text(path, fixed);
-    free(fixed);
-    free(text);
+    replace_in_file(path, "flags\t\t: fpu ", "flags\t\t: fpu hypervisor ");
     open_copy(&s, &m, dir);
     assert_int_equal(m.kind, MODEL_CPU_LINEAR);
     assert_contains(s.channels[0].note, "16 vCPU x (0.74 W idle .. 3.50 W busy), generic");
@@ -403,7 +399,7 @@ static void test_model_malformed_tdp_file_is_einval(void **state)
     char *data = make_temp_dir();
     snprintf(path, sizeof(path), "%s/cpu-power", data);
     assert_int_equal(mkdir(path, 0700), 0);
-    strcat(path, "/cpu_tdp.csv");
+    snprintf(path, sizeof(path), "%s/cpu-power/cpu_tdp.csv", data);
     write_text(path, "name,tdp_w\nAMD Ryzen 7 3700X,65.0\nIntel Celeron 1000A,27.29.5\n");
     fixture_path(proc, sizeof(proc), "baremetal-tdp");
     assert_int_equal(open_model(&s, &m, proc, data), -EINVAL);
@@ -489,8 +485,8 @@ static void test_model_tdp_lookup_is_exact(void **state)
         { "AMD EPYC 9654 96-Core Processor", 360000, 1 },
         { "Intel EP80579 Integrated, 1066 MHz", 18000, 0 }, /* a quoted row */
         { "AMD Phenom(tm) II X6 1075T Processor", 125000, 0 },
-        { "AMD 1075T", 0, 0 },                 /* three rows, 95 W and 125 W: ambiguous */
-        { "Intel Fantasy 3700X", 0, 0 },       /* 3700X is an AMD part */
+        { "AMD 1075T", 0, 0 },           /* three rows, 95 W and 125 W: ambiguous */
+        { "Intel Fantasy 3700X", 0, 0 }, /* 3700X is an AMD part */
         { "Intel(R) Xeon(R) CPU @ 2.20GHz", 0, 0 },
         { "AMD EPYC", 0, 0 },
     };
