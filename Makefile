@@ -36,7 +36,7 @@ test: deps-test $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	@status=0; \
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2 || status=1; \
-	ASAN_OPTIONS=detect_leaks=1 meson test -C $(ASAN_BUILD) --print-errorlogs \
+	ASAN_OPTIONS=detect_leaks=1 meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite lint \
 		--num-processes 2 --timeout-multiplier 3 || status=1; \
 	scripts/test-summary.py $(BUILD)/meson-logs/testlog.json $(ASAN_BUILD)/meson-logs/testlog.json; \
 	exit $$status

@@ -110,7 +110,8 @@ def main():
     tree = fake_tree(a.fixtures)
     try:
         sets = [
-            ("model (this machine: no readable counters)", "model", {}),
+            ("model only (this machine; it changes every 100 ms, so wattprof ticks at "
+             "most at 10 Hz)", "model", {}),
             ("rapl-powercap, fake 2-socket tree (4 counters, regular files)",
              "rapl-powercap", {"WATTPROF_SYSFS": tree}),
         ]

@@ -35,16 +35,16 @@ extern "C" {
 #define WATTPROF_API __attribute__((visibility("default")))
 
 /* The error codes the library promises, with their stable messages. */
-#define WATTPROF_ERRORS(X)                                                                     \
-    X(0, "success")                                                                            \
-    X(ENODEV, "no such sensor or interface on this machine")                                   \
-    X(EACCES, "permission denied")                                                             \
-    X(EPERM, "operation not permitted")                                                        \
-    X(EINVAL, "invalid argument")                                                              \
-    X(ENOMEM, "out of memory")                                                                 \
-    X(EIO, "sensor does not work")                                                             \
-    X(ENOENT, "no such file")                                                                  \
-    X(EBUSY, "session is running")                                                             \
+#define WATTPROF_ERRORS(X)                                                                         \
+    X(0, "success")                                                                                \
+    X(ENODEV, "no such sensor or interface on this machine")                                       \
+    X(EACCES, "permission denied")                                                                 \
+    X(EPERM, "operation not permitted")                                                            \
+    X(EINVAL, "invalid argument")                                                                  \
+    X(ENOMEM, "out of memory")                                                                     \
+    X(EIO, "sensor does not work")                                                                 \
+    X(ENOENT, "no such file")                                                                      \
+    X(EBUSY, "session is running")                                                                 \
     X(EALREADY, "already done")
 
 /* Returns the stable message for a code returned by this library (0 or -errno); never
@@ -145,28 +145,26 @@ WATTPROF_API int wattprof_session_set_command(struct wattprof_session *s, int ar
                                               char *const argv[]);
 /* The workload's exit status (0..255, or 128+N when killed by signal N) and whether the
  * run completed (0 when interrupted or killed). */
-WATTPROF_API int wattprof_session_set_exit(struct wattprof_session *s, int exit_code,
-                                           int complete);
+WATTPROF_API int wattprof_session_set_exit(struct wattprof_session *s, int exit_code, int complete);
 /* Units of work done (e.g. 8000 samples); name may be NULL ("units"). */
 WATTPROF_API int wattprof_session_set_units(struct wattprof_session *s, double units,
                                             const char *name);
 /* CPU time (user + system, ns) used by the workload's whole process tree, e.g. from
  * getrusage(RUSAGE_CHILDREN) after the tree was reaped. Used for attribution; without
  * it the workload is taken to own all busy CPU time. Call before stop. */
-WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s,
-                                                      uint64_t cpu_ns);
+WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s, uint64_t cpu_ns);
 
 /* The result of one channel over the run. */
 struct wattprof_channel_result {
     struct wattprof_channel_info info;
     uint64_t energy_uj;
     uint64_t avg_power_uw;
-    uint64_t peak_power_uw; /* highest mean power over spans >= 10 ms */
-    uint64_t wraps;         /* counter wraps corrected */
-    uint64_t resets;        /* counter restarts detected */
-    uint64_t anomalies;     /* impossible readings rejected (and counted here) */
-    uint64_t rejected_uj;   /* energy of the rejected deltas, not in energy_uj */
-    const char *status;     /* "ok", "lost" (stopped reading mid-run), "not working" */
+    uint64_t peak_power_uw;    /* highest mean power over spans >= 10 ms */
+    uint64_t wraps;            /* counter wraps corrected */
+    uint64_t resets;           /* counter restarts detected */
+    uint64_t anomalies;        /* impossible readings rejected (and counted here) */
+    uint64_t rejected_uj;      /* energy of the rejected deltas, not in energy_uj */
+    const char *status;        /* "ok", "lost" (stopped reading mid-run), "not working" */
     const char *status_detail; /* why, for lost / not working; "" for ok */
 };
 
@@ -174,27 +172,28 @@ struct wattprof_channel_result {
 struct wattprof_result {
     uint64_t started_at_unix_ms; /* wall clock at start, for RFC 3339 */
     uint64_t duration_ns;
-    uint64_t energy_uj;          /* non-overlapping machine total */
+    uint64_t energy_uj;           /* non-overlapping machine total */
     const char *total_provenance; /* "measured", "estimated", "integrated" or "mixed" */
-    uint64_t attributed_uj;      /* the workload's share; never above energy_uj */
+    uint64_t attributed_uj;       /* the workload's share; never above energy_uj */
     int idle_measured;
-    uint64_t idle_power_uw;      /* when idle_measured */
-    uint64_t idle_energy_uj;     /* idle_power × duration, capped at energy_uj */
-    uint64_t dynamic_energy_uj;  /* energy_uj − idle_energy_uj */
-    uint64_t workload_cpu_ns;    /* as set, or the machine's busy time when not set */
-    uint64_t machine_cpu_ns;     /* busy CPU time of the whole machine (steal excluded) */
-    double cpu_share;            /* workload / machine busy time, 0..1 */
+    uint64_t idle_power_uw;     /* when idle_measured */
+    uint64_t idle_energy_uj;    /* idle_power × duration, capped at energy_uj */
+    uint64_t dynamic_energy_uj; /* energy_uj − idle_energy_uj */
+    uint64_t workload_cpu_ns;   /* as set, or the machine's busy time when not set */
+    uint64_t machine_cpu_ns;    /* busy CPU time of the whole machine (steal excluded) */
+    double cpu_share;           /* workload / machine busy time, 0..1 */
     int exit_code;
     int complete;
-    double units;                /* 0 when not given */
+    double units; /* 0 when not given */
     const char *unit_name;
     size_t n_channels;
     const struct wattprof_channel_result *channels;
-    const char *warnings;        /* one per line, "" when none */
+    const char *warnings; /* one per line, "" when none */
 };
 
 /* The result after stop, or NULL before. Borrowed from the session. */
-WATTPROF_API const struct wattprof_result *wattprof_session_result(const struct wattprof_session *s);
+WATTPROF_API const struct wattprof_result *
+wattprof_session_result(const struct wattprof_session *s);
 
 /* The run as JSON, schema "wattprof.run/1" (docs/json-schema.md), in *out, to be
  * released with wattprof_free(). Returns 0, -EINVAL before stop, or -ENOMEM. */

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -266,8 +266,8 @@ static int open_session(const struct run_opts *o, struct wattprof_ctx *ctx,
     if (r == 0 && o->units > 0)
         r = wattprof_session_set_units(*out, o->units, o->unit_name);
     if (r < 0)
-        cli_error("%s", wattprof_ctx_errmsg(ctx)[0] ? wattprof_ctx_errmsg(ctx)
-                                                    : wattprof_strerror(r));
+        cli_error("%s",
+                  wattprof_ctx_errmsg(ctx)[0] ? wattprof_ctx_errmsg(ctx) : wattprof_strerror(r));
     return r;
 }
 

@@ -73,8 +73,7 @@ int cmd_sensors(int argc, char **argv)
         only = optarg;
     }
     if (optind < argc) {
-        fprintf(stderr, "wattprof sensors: unexpected argument '%s'\n%s", argv[optind],
-                usage_text);
+        fprintf(stderr, "wattprof sensors: unexpected argument '%s'\n%s", argv[optind], usage_text);
         return EXIT_USAGE;
     }
     struct wattprof_ctx *ctx;

@@ -127,9 +127,9 @@ static void print_totals(const struct wattprof_result *r)
     cli_fmt_energy(a, sizeof(a), r->attributed_uj);
     fprintf(stderr, "  %14s  machine total (%s; channels marked 'yes' below)\n", e,
             r->total_provenance);
-    fprintf(stderr, "  %14s  attributed to the command (%.1f %% of busy CPU time: %.3f s of %.3f s)\n",
-            a, r->cpu_share * 100, (double)r->workload_cpu_ns / 1e9,
-            (double)r->machine_cpu_ns / 1e9);
+    fprintf(stderr,
+            "  %14s  attributed to the command (%.1f %% of busy CPU time: %.3f s of %.3f s)\n", a,
+            r->cpu_share * 100, (double)r->workload_cpu_ns / 1e9, (double)r->machine_cpu_ns / 1e9);
     if (r->idle_measured) {
         char i[32], p[32], d[32];
         cli_fmt_energy(i, sizeof(i), r->idle_energy_uj);
@@ -165,8 +165,8 @@ void run_output_summary(const struct wattprof_result *r, char *const *command, i
     fprintf(stderr, " ran %.3f s, exit %d%s\n\n", (double)r->duration_ns / 1e9, r->exit_code,
             r->complete ? "" : " (incomplete: interrupted or killed)");
     print_totals(r);
-    fprintf(stderr, "\n  %-18s %14s %11s %11s  %-10s %-14s %s\n", "channel", "energy",
-            "avg power", "peak power", "provenance", "source", "in total");
+    fprintf(stderr, "\n  %-18s %14s %11s %11s  %-10s %-14s %s\n", "channel", "energy", "avg power",
+            "peak power", "provenance", "source", "in total");
     for (size_t i = 0; i < r->n_channels; i++)
         print_channel(&r->channels[i]);
     fputc('\n', stderr);

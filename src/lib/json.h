@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 struct json {
-    char *buf;   /* NUL-terminated; owned; take it with json_take() */
+    char *buf; /* NUL-terminated; owned; take it with json_take() */
     size_t len;
     size_t cap;
-    int oom;     /* set when an append failed: the text is then incomplete */
+    int oom; /* set when an append failed: the text is then incomplete */
     int need_comma;
     int depth;
 };

@@ -30,10 +30,10 @@ __extension__ typedef unsigned __int128 sampler_u128;
 
 /* What happened to a counter between two reads. */
 enum sampler_step {
-    SAMPLER_STEP_OK,       /* now >= prev, plausible */
-    SAMPLER_STEP_WRAP,     /* one wrap, corrected with the declared range */
-    SAMPLER_STEP_RESET,    /* the counter restarted from 0 (driver reload, resume) */
-    SAMPLER_STEP_ANOMALY,  /* impossible: rejected and counted, never silently */
+    SAMPLER_STEP_OK,      /* now >= prev, plausible */
+    SAMPLER_STEP_WRAP,    /* one wrap, corrected with the declared range */
+    SAMPLER_STEP_RESET,   /* the counter restarted from 0 (driver reload, resume) */
+    SAMPLER_STEP_ANOMALY, /* impossible: rejected and counted, never silently */
 };
 
 /* Per-channel state and totals. Owned by the sampler; read after sampler_stop(), or
@@ -48,9 +48,9 @@ struct sampler_channel {
     uint64_t last_t_ns;
     uint64_t first_t_ns;
 
-    uint64_t raw_total;              /* counters: wrap-corrected raw sum */
-    sampler_u128 gauge_uw_ns;        /* gauges: integral of power, µW·ns */
-    uint64_t energy_uj;              /* cumulative energy since the first read */
+    uint64_t raw_total;       /* counters: wrap-corrected raw sum */
+    sampler_u128 gauge_uw_ns; /* gauges: integral of power, µW·ns */
+    uint64_t energy_uj;       /* cumulative energy since the first read */
 
     uint64_t peak_ref_t_ns;
     uint64_t peak_ref_uj;
@@ -60,10 +60,10 @@ struct sampler_channel {
     uint64_t wraps;
     uint64_t resets;
     uint64_t anomalies;
-    uint64_t rejected_uj;            /* energy of rejected deltas, reported, not added */
+    uint64_t rejected_uj; /* energy of rejected deltas, reported, not added */
 
-    int lost;                        /* the channel stopped reading: energy frozen */
-    int lost_err;                    /* negative errno of the failed read */
+    int lost;     /* the channel stopped reading: energy frozen */
+    int lost_err; /* negative errno of the failed read */
     uint64_t lost_t_ns;
 };
 
@@ -75,7 +75,8 @@ struct sampler {
     struct sampler_channel channels[SAMPLER_MAX_CHANNELS];
     uint64_t values[SENSOR_MAX_CHANNELS]; /* scratch for one sensor's read */
 
-    uint64_t interval_ns;
+    uint64_t interval_ns; /* as asked */
+    uint64_t tick_ns;     /* as done: no shorter than every sensor's min_period_ns */
     uint64_t n_samples;
     uint64_t n_overruns; /* timer expirations missed because a read took too long */
     uint64_t start_t_ns;

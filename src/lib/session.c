@@ -102,9 +102,7 @@ WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsi
     }
     sampler_release(sp);
     free(sp);
-    return r < 0 ? ctx_errorf(s->ctx, r, "cannot measure the idle baseline: %s",
-                              strerror(-r))
-                 : 0;
+    return r < 0 ? ctx_errorf(s->ctx, r, "cannot measure the idle baseline: %s", strerror(-r)) : 0;
 }
 
 static void read_cpu(struct wattprof_session *s, struct procstat_cpu *out)
@@ -186,13 +184,13 @@ static void report_channel_problems(struct wattprof_session *s)
         if (c->lost) {
             double at = (double)(c->lost_t_ns - sp->start_t_ns) / 1e9;
             snprintf(s->details[i], SESSION_DETAIL_MAX,
-                     "stopped reading %.3f s into the run (%s); energy up to then is kept",
-                     at, strerror(-c->lost_err));
+                     "stopped reading %.3f s into the run (%s); energy up to then is kept", at,
+                     strerror(-c->lost_err));
             warnf(s, "%s: %s", c->ch->name, s->details[i]);
         }
         if (c->anomalies)
-            warnf(s, "%s: %llu impossible reading(s) rejected (%.6f J not counted)",
-                  c->ch->name, (unsigned long long)c->anomalies, (double)c->rejected_uj / 1e6);
+            warnf(s, "%s: %llu impossible reading(s) rejected (%.6f J not counted)", c->ch->name,
+                  (unsigned long long)c->anomalies, (double)c->rejected_uj / 1e6);
         if (c->resets)
             warnf(s, "%s: the counter restarted %llu time(s) (driver reload or resume)",
                   c->ch->name, (unsigned long long)c->resets);
@@ -289,8 +287,7 @@ static void compute_result(struct wattprof_session *s)
     res->started_at_unix_ms = s->started_at_unix_ms;
     res->duration_ns = s->sp->last_t_ns - s->sp->start_t_ns;
     if (s->have_cpu && s->cpu_end.busy_ticks >= s->cpu_start.busy_ticks)
-        res->machine_cpu_ns =
-            procstat_ticks_to_ns(s->cpu_end.busy_ticks - s->cpu_start.busy_ticks);
+        res->machine_cpu_ns = procstat_ticks_to_ns(s->cpu_end.busy_ticks - s->cpu_start.busy_ticks);
     collect_channels(s);
     drop_dead_counters(s, res->duration_ns, res->machine_cpu_ns);
     report_channel_problems(s);
@@ -344,8 +341,7 @@ WATTPROF_API int wattprof_session_set_command(struct wattprof_session *s, int ar
     return 0;
 }
 
-WATTPROF_API int wattprof_session_set_exit(struct wattprof_session *s, int exit_code,
-                                           int complete)
+WATTPROF_API int wattprof_session_set_exit(struct wattprof_session *s, int exit_code, int complete)
 {
     s->exit_code = exit_code;
     s->complete = complete ? 1 : 0;
@@ -370,8 +366,7 @@ WATTPROF_API int wattprof_session_set_units(struct wattprof_session *s, double u
     return 0;
 }
 
-WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s,
-                                                      uint64_t cpu_ns)
+WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s, uint64_t cpu_ns)
 {
     if (s->stopped)
         return ctx_errorf(s->ctx, -EINVAL, "set the workload's CPU time before stop");

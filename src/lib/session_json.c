@@ -16,9 +16,8 @@ static void rfc3339_ms(char *buf, size_t size, uint64_t unix_ms)
     time_t t = (time_t)(unix_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (unsigned)(unix_ms % 1000));
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(unix_ms % 1000));
 }
 
 /* A count of µJ as joules, µW as watts, ns as seconds. */
@@ -139,6 +138,7 @@ static void write_run(struct json *j, const struct wattprof_session *s)
     write_host(j, &s->host);
     json_begin_object(j, "sampler");
     json_u64(j, "interval_ms", s->sp->interval_ns / 1000000);
+    json_u64(j, "effective_interval_ms", s->sp->tick_ns / 1000000);
     json_u64(j, "samples", s->sp->n_samples);
     json_u64(j, "overruns", s->sp->n_overruns);
     json_string(j, "wattprof_version", WATTPROF_VERSION);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "json.h"
@@ -56,7 +57,9 @@ static void test_json_escapes_control_and_quotes(void **state)
     (void)state;
     struct json j;
     json_init(&j);
-    json_string(&j, NULL, "a\"b\\c\nd\x01" "e\xc3\xa9");
+    json_string(&j, NULL,
+                "a\"b\\c\nd\x01"
+                "e\xc3\xa9");
     char *s = json_take(&j);
     assert_string_equal(s, "\"a\\\"b\\\\c\\nd\\u0001e\xc3\xa9\"");
     free(s);

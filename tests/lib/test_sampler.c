@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "sampler.h"
@@ -196,8 +197,8 @@ static void fake_close(struct sensor *s)
     (void)s;
 }
 
-static const struct sensor_ops fake_ops = { "fake", sizeof(struct fake_priv), fake_open,
-                                            fake_read, fake_close };
+static const struct sensor_ops fake_ops = { "fake", sizeof(struct fake_priv), fake_open, fake_read,
+                                            fake_close };
 
 static void test_sampler_thread_follows_wrapping_counter(void **state)
 {
@@ -228,6 +229,33 @@ static void test_sampler_thread_follows_wrapping_counter(void **state)
     free(sp);
 }
 
+static void test_sampler_ticks_no_faster_than_sensors_change(void **state)
+{
+    (void)state;
+    struct fake_priv priv;
+    struct sensor slow, fast;
+    memset(&slow, 0, sizeof(slow));
+    memset(&fast, 0, sizeof(fast));
+    slow.ops = fast.ops = &fake_ops;
+    slow.priv = fast.priv = &priv;
+    assert_int_equal(fake_open(&slow), 0);
+    assert_int_equal(fake_open(&fast), 0);
+    slow.min_period_ns = 50 * MS;
+    struct sampler *sp = calloc(1, sizeof(*sp));
+    assert_non_null(sp);
+    struct sensor *only_slow[] = { &slow };
+    assert_int_equal(sampler_init(sp, only_slow, 1, 10 * MS), 0);
+    assert_int_equal(sampler_start(sp), 0);
+    assert_true(sp->tick_ns == 50 * MS);
+    sampler_release(sp);
+    struct sensor *both[] = { &slow, &fast };
+    assert_int_equal(sampler_init(sp, both, 2, 10 * MS), 0);
+    assert_int_equal(sampler_start(sp), 0);
+    assert_true(sp->tick_ns == 10 * MS);
+    sampler_release(sp);
+    free(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_sampler_gauge_trapezoid),
         cmocka_unit_test(test_sampler_lost_channel_freezes),
         cmocka_unit_test(test_sampler_thread_follows_wrapping_counter),
+        cmocka_unit_test(test_sampler_ticks_no_faster_than_sensors_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

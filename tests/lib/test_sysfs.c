@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "sysfs.h"
@@ -69,8 +70,7 @@ static void test_sysfs_path_joins_root(void **state)
     assert_int_equal(sysfs_path(buf, sizeof(buf), "/fake", "class/powercap/%s", "x"), 0);
     assert_string_equal(buf, "/fake/class/powercap/x");
     char small[8];
-    assert_int_equal(sysfs_path(small, sizeof(small), "/fake", "class/powercap"),
-                     -ENAMETOOLONG);
+    assert_int_equal(sysfs_path(small, sizeof(small), "/fake", "class/powercap"), -ENAMETOOLONG);
 }
 
 int main(void)

@@ -372,7 +372,7 @@ static int add_channel(struct sensor *s, const struct pmu_desc *pmu,
 {
     struct rapl_perf *st = s->priv;
     struct perf_event_attr attr;
-    char name[SENSOR_NAME_MAX];
+    char name[SENSOR_NAME_MAX + 64]; /* truncated to SENSOR_NAME_MAX when added */
     if (ev->per_unit)
         snprintf(name, sizeof(name), "%s:%s", ev->channel, u->label);
     else

@@ -26,9 +26,9 @@ enum sensor_provenance {
 /* One energy stream. Filled by the backend's open(); read-only afterwards, except
  * read_err which read() sets per channel. */
 struct sensor_channel {
-    char name[SENSOR_NAME_MAX];   /* "cpu-package:0", "dram:1", "psys", "cpu:estimated" */
-    char domain[16];              /* "package", "dram", "psys", "core", "uncore", "cpu",
-                                     "memory" */
+    char name[SENSOR_NAME_MAX]; /* "cpu-package:0", "dram:1", "psys", "cpu:estimated" */
+    char domain[16];            /* "package", "dram", "psys", "core", "uncore", "cpu",
+                                   "memory" */
     enum sensor_kind kind;
     enum sensor_provenance provenance;
     /* raw value × scale_num / scale_den = µJ (counters) or µW (gauges). */
@@ -40,10 +40,10 @@ struct sensor_channel {
     uint64_t max_raw;
     /* Plausibility bound for a delta, in µW; 0 = use the sampler's default. */
     uint64_t max_power_uw;
-    int included_in_total; /* 1 when this channel adds to the non-overlapping total */
+    int included_in_total;      /* 1 when this channel adds to the non-overlapping total */
     char note[SENSOR_NOTE_MAX]; /* how it is read: "perf power/energy-pkg/ on cpu 0",
                                    "intel-rapl:0/energy_uj", "model ccf-vcpu: ..." */
-    int read_err; /* set by read(): 0, or a negative errno for this channel only */
+    int read_err;               /* set by read(): 0, or a negative errno for this channel only */
 };
 
 struct sensor;
@@ -59,8 +59,8 @@ struct sensor_sys {
 };
 
 struct sensor_ops {
-    const char *name;   /* "rapl-perf", "rapl-powercap", "model": the JSON `source` */
-    size_t priv_size;   /* state the core allocates (zeroed) before open() */
+    const char *name; /* "rapl-perf", "rapl-powercap", "model": the JSON `source` */
+    size_t priv_size; /* state the core allocates (zeroed) before open() */
     /* Discover and open channels. Returns 0 with n_channels > 0, -ENODEV when the
      * hardware or interface is absent (skipped quietly), -EACCES / -EPERM when it exists
      * but cannot be read, -EIO when it reads but does not work. On failure errmsg holds
@@ -76,11 +76,11 @@ struct sensor_ops {
 
 struct sensor {
     const struct sensor_ops *ops;
-    const char *sysfs_root; /* "/sys", or $WATTPROF_SYSFS; borrowed */
-    const char *proc_root;  /* "/proc", or $WATTPROF_PROCFS; borrowed */
-    const char *data_dir;   /* the project's data/ (CPU tables), or $WATTPROF_DATA */
+    const char *sysfs_root;       /* "/sys", or $WATTPROF_SYSFS; borrowed */
+    const char *proc_root;        /* "/proc", or $WATTPROF_PROCFS; borrowed */
+    const char *data_dir;         /* the project's data/ (CPU tables), or $WATTPROF_DATA */
     const struct sensor_sys *sys; /* NULL: real system calls; tests pass fakes */
-    void *priv;             /* ops->priv_size bytes, owned by the core */
+    void *priv;                   /* ops->priv_size bytes, owned by the core */
     /* The sampler reads this sensor at most once per min_period_ns (0 = every tick);
      * set by open() for backends whose reads are costly or slow to change. */
     uint64_t min_period_ns;

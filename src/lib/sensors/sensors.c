@@ -41,8 +41,7 @@ static int has_measured_total(const struct sensors *set)
     for (size_t i = 0; i < set->n; i++) {
         const struct sensor *s = set->entries[i].sensor;
         for (size_t j = 0; s && j < s->n_channels; j++)
-            if (s->channels[j].included_in_total &&
-                s->channels[j].provenance != SENSOR_ESTIMATED)
+            if (s->channels[j].included_in_total && s->channels[j].provenance != SENSOR_ESTIMATED)
                 return 1;
     }
     return 0;

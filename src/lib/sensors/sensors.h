@@ -12,9 +12,9 @@
 
 struct sensors_entry {
     const struct sensor_ops *ops;
-    int status;            /* 0 open, or the negative errno from open() */
-    int skipped;           /* not tried: another backend reads the same counters, or
-                              not selected */
+    int status;  /* 0 open, or the negative errno from open() */
+    int skipped; /* not tried: another backend reads the same counters, or
+                    not selected */
     char skip_reason[160];
     struct sensor *sensor; /* heap; open when status == 0 and !skipped */
 };

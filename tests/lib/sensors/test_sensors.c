@@ -48,8 +48,10 @@ static int setup_tree(void **state)
     snprintf(tree, sizeof(tree), "/tmp/wattprof-sensors-XXXXXX");
     assert_non_null(mkdtemp(tree));
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "cp -a '%s/sysfs/perf-intel-2s/.' '%s/' && cp -a "
-             "'%s/sysfs/intel-client/.' '%s/'", fx, tree, fx, tree);
+    snprintf(cmd, sizeof(cmd),
+             "cp -a '%s/sysfs/perf-intel-2s/.' '%s/' && cp -a "
+             "'%s/sysfs/intel-client/.' '%s/'",
+             fx, tree, fx, tree);
     assert_int_equal(system(cmd), 0);
     return 0;
 }
