@@ -45,7 +45,8 @@ demo: all
 	@mkdir -p $(BUILD)/demo
 	$(BUILD)/wattprof run --units $$(( $(DEMO_EPOCHS) * $(DEMO_TRAIN) )) --unit-name samples \
 		--json $(BUILD)/demo/run.json -- \
-		$(BUILD)/examples/mlp/mlp-train --epochs $(DEMO_EPOCHS)
+		$(BUILD)/examples/mlp/mlp-train --epochs $(DEMO_EPOCHS) > $(BUILD)/demo/train.log
+	@echo "the workload said: $$(tail -n 1 $(BUILD)/demo/train.log) (log: $(BUILD)/demo/train.log)"
 	@echo "the run as JSON: $(BUILD)/demo/run.json"
 
 install: all

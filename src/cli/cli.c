@@ -44,6 +44,16 @@ int cli_parse_double(const char *s, double min, double max, double *out)
     return 0;
 }
 
+void cli_fmt_energy_j(char *buf, size_t size, double j)
+{
+    if (j < 1e-3)
+        snprintf(buf, size, "%.3f µJ", j * 1e6);
+    else if (j < 1)
+        snprintf(buf, size, "%.3f mJ", j * 1e3);
+    else
+        cli_fmt_energy(buf, size, (uint64_t)(j * 1e6 + 0.5));
+}
+
 void cli_fmt_energy(char *buf, size_t size, uint64_t uj)
 {
     double j = (double)uj / 1e6;

@@ -34,6 +34,8 @@ int cli_parse_double(const char *s, double min, double max, double *out);
 /* Human formatting: "12.345 J", "1.234 kJ"; "3.21 W"; "1.002 s". */
 void cli_fmt_energy(char *buf, size_t size, uint64_t uj);
 void cli_fmt_power(char *buf, size_t size, uint64_t uw);
+/* Small energies too: "216.435 µJ", "12.300 mJ", then as cli_fmt_energy. */
+void cli_fmt_energy_j(char *buf, size_t size, double j);
 
 /* Flushes stdout and reports a write error (git's check before exit). Returns 0, or 1
  * when stdout could not be written. */

@@ -127,9 +127,19 @@ static void print_totals(const struct wattprof_result *r)
     cli_fmt_energy(a, sizeof(a), r->attributed_uj);
     fprintf(stderr, "  %14s  machine total (%s; channels marked 'yes' below)\n", e,
             r->total_provenance);
+    if (strcmp(r->total_provenance, "estimated") == 0)
+        fprintf(stderr,
+                "  %14s  (an ESTIMATE: no energy counter could be read here; "
+                "'wattprof sensors' says why)\n",
+                "");
     fprintf(stderr,
             "  %14s  attributed to the command (%.1f %% of busy CPU time: %.3f s of %.3f s)\n", a,
             r->cpu_share * 100, (double)r->workload_cpu_ns / 1e9, (double)r->machine_cpu_ns / 1e9);
+    if (!r->idle_measured)
+        fprintf(stderr,
+                "  %14s  (idle power is shared by busy CPU time; '--idle-baseline S' "
+                "measures it and reports it apart)\n",
+                "");
     if (r->idle_measured) {
         char i[32], p[32], d[32];
         cli_fmt_energy(i, sizeof(i), r->idle_energy_uj);
@@ -137,9 +147,12 @@ static void print_totals(const struct wattprof_result *r)
         cli_fmt_energy(d, sizeof(d), r->dynamic_energy_uj);
         fprintf(stderr, "  %14s  idle (baseline %s) + %s dynamic\n", i, p, d);
     }
-    if (r->units > 0)
-        fprintf(stderr, "  %14.6g  J per %s (attributed energy / %.6g %s)\n",
-                (double)r->attributed_uj / 1e6 / r->units, r->unit_name, r->units, r->unit_name);
+    if (r->units > 0) {
+        char u[32];
+        cli_fmt_energy_j(u, sizeof(u), (double)r->attributed_uj / 1e6 / r->units);
+        fprintf(stderr, "  %15s  per unit (attributed energy / %.15g %s)\n", u, r->units,
+                r->unit_name);
+    }
 }
 
 static void print_notes(const struct wattprof_result *r)

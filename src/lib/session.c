@@ -141,14 +141,9 @@ static void warnf(struct wattprof_session *s, const char *fmt, ...)
 
 static void warnf(struct wattprof_session *s, const char *fmt, ...)
 {
-    size_t len = strlen(s->warnings);
-    if (len + 2 >= sizeof(s->warnings))
-        return;
-    if (len > 0)
-        s->warnings[len++] = '\n';
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->warnings + len, sizeof(s->warnings) - len, fmt, ap);
+    sensor_vappend_line(s->warnings, sizeof(s->warnings), fmt, ap);
     va_end(ap);
 }
 

@@ -4,6 +4,14 @@
 # counters that stay at zero, a root-only tree, and `wattprof sensors`.
 . "$(dirname "$0")/lib.sh"
 
+# wait_ready FILE: until fake_powercap has written its first values.
+wait_ready() {
+    for _ in $(seq 100); do
+        grep -q ready "$1" 2>/dev/null && break
+        sleep 0.02
+    done
+}
+
 PKG_RANGE=262143328850
 DRAM_RANGE=65712999613
 
@@ -19,10 +27,7 @@ Z="$TMP/sys/devices/virtual/powercap/intel-rapl"
     "$Z/intel-rapl:a/intel-rapl:a:0" 6000000 $((DRAM_RANGE - 4800000)) $DRAM_RANGE \
     >"$TMP/fake.out" &
 fake=$!
-for _ in $(seq 100); do
-    grep -q ready "$TMP/fake.out" 2>/dev/null && break
-    sleep 0.02
-done
+wait_ready "$TMP/fake.out"
 WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" run -q --sensors rapl-powercap --interval 50 \
     --json "$TMP/acc.json" -- sleep 2
 check "a run on the fake server tree exits 0" test $? -eq 0
@@ -48,10 +53,7 @@ rm -rf "$TMP/sys"
 cp -a "$WATTPROF_FIXTURES/sysfs/intel-2s-server" "$TMP/sys"
 "$TOOLS_DIR/fake_powercap" "$Z/intel-rapl:0" 20000000 0 $PKG_RANGE >"$TMP/fake.out" &
 fake=$!
-for _ in $(seq 100); do
-    grep -q ready "$TMP/fake.out" 2>/dev/null && break
-    sleep 0.02
-done
+wait_ready "$TMP/fake.out"
 WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" run -q --sensors rapl-powercap --interval 20 \
     --json "$TMP/gone.json" -- sh -c "sleep 0.4; : >'$Z/intel-rapl:a/energy_uj'; rm '$Z/intel-rapl:a/energy_uj'; sleep 0.4"
 status=$?
@@ -81,6 +83,11 @@ rm -rf "$TMP/sys"
 cp -a "$WATTPROF_FIXTURES/sysfs/intel-client" "$TMP/sys"
 chmod -R a+rX "$TMP/sys"
 find "$TMP/sys" -name energy_uj -exec chmod 0400 {} +
+# The unprivileged user may not reach the build tree (a clone under /root): it runs
+# copies of the binary and the data.
+cp "$WATTPROF" "$TMP/wattprof"
+cp -r "$WATTPROF_DATA" "$TMP/data"
+chmod -R a+rX "$TMP/wattprof" "$TMP/data"
 as_user() {
     if [ "$(id -u)" = 0 ]; then
         setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
@@ -89,13 +96,13 @@ as_user() {
         "$@"
     fi
 }
-as_user env WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" sensors >"$TMP/sensors.out" 2>&1
+as_user env WATTPROF_SYSFS="$TMP/sys" WATTPROF_DATA="$TMP/data" "$TMP/wattprof" sensors >"$TMP/sensors.out" 2>&1
 status=$?
 check "sensors still exits 0 (the model works)" test $status -eq 0
 check "sensors names the root-only file, CVE-2020-8694 and the fix" sh -c "
 grep -q \"rapl-powercap .*cannot read '$TMP/sys/class/powercap/intel-rapl:0/energy_uj': Permission denied\" '$TMP/sensors.out' &&
 grep -q 'CVE-2020-8694' '$TMP/sensors.out' && grep -q 'CAP_PERFMON' '$TMP/sensors.out'"
-as_user env WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" run --json - -q -- true >"$TMP/denied.json" 2>/dev/null
+as_user env WATTPROF_SYSFS="$TMP/sys" WATTPROF_DATA="$TMP/data" "$TMP/wattprof" run --json - -q -- true >"$TMP/denied.json" 2>/dev/null
 check "a run then says the counters were not readable, in its warnings" json_true "$TMP/denied.json" '
 d["energy_provenance"] == "estimated"
 and any("rapl-powercap not used" in w and "Permission denied" in w for w in d["warnings"])'

@@ -15,16 +15,21 @@ int sensor_errorf(struct sensor *s, int err, const char *fmt, ...)
     return err;
 }
 
-void sensor_notef(struct sensor *s, const char *fmt, ...)
+void sensor_vappend_line(char *buf, size_t size, const char *fmt, va_list ap)
 {
-    size_t len = strlen(s->notes);
-    if (len + 2 >= sizeof(s->notes))
+    size_t len = strlen(buf);
+    if (len + 2 >= size)
         return;
     if (len > 0)
-        s->notes[len++] = '\n';
+        buf[len++] = '\n';
+    vsnprintf(buf + len, size - len, fmt, ap);
+}
+
+void sensor_notef(struct sensor *s, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->notes + len, sizeof(s->notes) - len, fmt, ap);
+    sensor_vappend_line(s->notes, sizeof(s->notes), fmt, ap);
     va_end(ap);
 }
 

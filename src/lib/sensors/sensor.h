@@ -4,6 +4,7 @@
 #ifndef WATTPROF_SENSOR_H
 #define WATTPROF_SENSOR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -91,6 +92,11 @@ struct sensor {
      * line: zones dropped as duplicates, unknown wrap ranges, the model's inputs. */
     char notes[SENSOR_ERRMSG_MAX];
 };
+
+/* Appends a line to a NUL-terminated text of lines in buf[size], with a newline before
+ * it unless buf is empty; truncates quietly when full. */
+void sensor_vappend_line(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Appends one line to s->notes (truncates quietly when full). */
 void sensor_notef(struct sensor *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
