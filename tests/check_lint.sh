@@ -31,7 +31,7 @@ fi
 
 if command -v cppcheck >/dev/null; then
     out=$(cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-        --std=c11 -D_GNU_SOURCE -DWATTPROF_VERSION='"x"' -DWATTPROF_DATADIR='"x"' \
+        --std=c11 -D_GNU_SOURCE -DWATTPROF_VERSION='"x"' -DWATTPROF_DATADIR='"x"' -DWATTPROF_SOURCE_DATADIR='"x"' \
         -I include -I src/lib -I src/lib/sensors src 2>&1)
     [ $? -eq 0 ] && result ok "cppcheck finds nothing in src/" ||
         result fail "cppcheck finds nothing in src/" "$out"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sampler.h"
 
@@ -33,7 +34,10 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
         return -ENOMEM;
     env_or(ctx->sysfs_root, sizeof(ctx->sysfs_root), "WATTPROF_SYSFS", "/sys");
     env_or(ctx->proc_root, sizeof(ctx->proc_root), "WATTPROF_PROCFS", "/proc");
-    env_or(ctx->data_dir, sizeof(ctx->data_dir), "WATTPROF_DATA", WATTPROF_DATADIR);
+    /* installed data first; a build that was never installed reads the source tree's */
+    const char *data =
+        access(WATTPROF_DATADIR, R_OK) == 0 ? WATTPROF_DATADIR : WATTPROF_SOURCE_DATADIR;
+    env_or(ctx->data_dir, sizeof(ctx->data_dir), "WATTPROF_DATA", data);
     return 0;
 }
 

@@ -229,7 +229,7 @@ static int try_tdp_curve(struct sensor *s, struct model *m, struct cpu_choice *c
     char why[PATH_MAX + 256];
     char err[128];
     char w[WATTS_MAX];
-    const char *data = s->data_dir ? s->data_dir : WATTPROF_DATADIR;
+    const char *data = s->data_dir ? s->data_dir : WATTPROF_SOURCE_DATADIR;
     if (sysfs_path(path, sizeof(path), data, TDP_FILE) < 0)
         return sensor_errorf(s, -EINVAL, "data directory '%s': path too long", data);
     FILE *f = fopen(path, "re");
