@@ -45,7 +45,8 @@ extern "C" {
     X(EIO, "sensor does not work")                                                                 \
     X(ENOENT, "no such file")                                                                      \
     X(EBUSY, "session is running")                                                                 \
-    X(EALREADY, "already done")
+    X(EALREADY, "already done")                                                                    \
+    X(EINTR, "interrupted")
 
 /* Returns the stable message for a code returned by this library (0 or -errno); never
  * NULL. The string is static. */
@@ -131,7 +132,8 @@ WATTPROF_API void wattprof_session_free(struct wattprof_session *s);
 WATTPROF_API int wattprof_session_set_interval_ms(struct wattprof_session *s, unsigned ms);
 
 /* Measures the machine's idle power for ms milliseconds, before start; the result then
- * reports idle and dynamic energy apart. Blocks for that long. Returns 0 or -errno. */
+ * reports idle and dynamic energy apart. Blocks for that long. Returns 0, -EINTR when a
+ * signal handler ran meanwhile (nothing is recorded), or another -errno. */
 WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsigned ms);
 
 /* Starts measuring: reads every counter now, then samples on a thread. */

@@ -317,8 +317,11 @@ int cmd_run(int argc, char **argv)
     }
     install_forwarding();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    if (open_session(&o, ctx, &run) < 0)
+    if (open_session(&o, ctx, &run) < 0) {
+        if (interrupted)
+            code = 128 + interrupted; /* Ctrl-C during the baseline: nothing was run */
         goto done;
+    }
     if (wattprof_session_start(run) < 0) {
         cli_error("%s", wattprof_ctx_errmsg(ctx));
         goto done;

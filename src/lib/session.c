@@ -74,11 +74,11 @@ static uint64_t sampler_total_uj(const struct sampler *sp)
     return sum;
 }
 
-static void sleep_ns(uint64_t ns)
+/* Returns 0, or -EINTR when a signal handler ran: the caller decides whether to stop. */
+static int sleep_ns(uint64_t ns)
 {
     struct timespec ts = { (time_t)(ns / NS_PER_S), (long)(ns % NS_PER_S) };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    return nanosleep(&ts, &ts) < 0 ? -errno : 0;
 }
 
 WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsigned ms)
@@ -92,16 +92,18 @@ WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsi
     if (r == 0)
         r = sampler_start(sp);
     if (r == 0) {
-        sleep_ns((uint64_t)ms * 1000 * 1000);
+        r = sleep_ns((uint64_t)ms * 1000 * 1000);
         sampler_stop(sp);
         uint64_t dt = sp->last_t_ns - sp->start_t_ns;
-        if (dt > 0) {
+        if (r == 0 && dt > 0) {
             s->idle_power_uw = (uint64_t)((sampler_u128)sampler_total_uj(sp) * NS_PER_S / dt);
             s->idle_measured = 1;
         }
     }
     sampler_release(sp);
     free(sp);
+    if (r == -EINTR)
+        return ctx_errorf(s->ctx, r, "interrupted while measuring the idle baseline");
     return r < 0 ? ctx_errorf(s->ctx, r, "cannot measure the idle baseline: %s", strerror(-r)) : 0;
 }
 

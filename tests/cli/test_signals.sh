@@ -42,4 +42,14 @@ kill -HUP "$wpid"
 wait "$wpid"
 check "SIGHUP is forwarded too" test -s "$TMP/hup"
 
+rm -f "$TMP/ran"
+env --default-signal=INT "$WATTPROF" run -q --idle-baseline 10 -- touch "$TMP/ran" 2>"$TMP/err" &
+wpid=$!
+sleep 0.5
+kill -INT "$wpid"
+wait "$wpid"
+status=$?
+check "SIGINT during the idle baseline exits 130 without running the command" \
+    sh -c "[ $status -eq 130 ] && [ ! -e '$TMP/ran' ] && grep -q 'interrupted while measuring the idle baseline' '$TMP/err'"
+
 finish
