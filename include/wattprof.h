@@ -74,6 +74,18 @@ WATTPROF_API void wattprof_ctx_free(struct wattprof_ctx *ctx);
  * Borrowed: valid until the next call on the context. */
 WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx);
 
+/* Sets one of the settings backends read, before open_sensors. Keys:
+ *   "nvml-lib"    the NVML library to load (default: $WATTPROF_NVML_LIB, then
+ *                 libnvidia-ml.so.1)
+ *   "hwmon"       generic hwmon chips to read, comma-separated names (opt-in)
+ *   "meter"       a command that prints one reading per line (watts, or joules with J)
+ *   "ptd"         HOST:PORT of a SPEC PTDaemon (MLPerf Power)
+ *   "ipmi-device" the IPMI device (default $WATTPROF_IPMI_DEV, then /dev/ipmi0)
+ *   "require"     comma-separated backends that must work: open_sensors fails otherwise
+ * value NULL or "" clears. Returns 0, -EINVAL (unknown key, too long), -EBUSY (after
+ * open_sensors). The value is copied. */
+WATTPROF_API int wattprof_ctx_set(struct wattprof_ctx *ctx, const char *key, const char *value);
+
 /* Restricts the backends tried to a comma-separated list of names ("rapl-perf",
  * "rapl-powercap", "model"); NULL or "" means all. Call before open_sensors.
  * Returns 0, or -EINVAL naming the unknown backend in errmsg. */
@@ -112,6 +124,8 @@ struct wattprof_channel_info {
     const char *how;        /* how it is read, or the model and its inputs */
     int included_in_total;  /* adds to the non-overlapping machine total */
     uint64_t range_uj;      /* counter wrap range, 0 = none, UINT64_MAX = unknown */
+    int node_scope;         /* covers the whole node (wall, BMC): its own total */
+    const char *averaging;  /* how a gauge averages ("trailing 1 s average"); "" if n/a */
 };
 
 /* Fills *out for channel j of backend i. Returns 0 or -EINVAL. */
@@ -156,6 +170,10 @@ WATTPROF_API int wattprof_session_set_units(struct wattprof_session *s, double u
  * it the workload is taken to own all busy CPU time. Call before stop. */
 WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s, uint64_t cpu_ns);
 
+/* The root of the workload's process tree, once it runs: backends that attribute per
+ * process (GPUs) follow its descendants. Returns 0 or -EINVAL. */
+WATTPROF_API int wattprof_session_set_workload_pid(struct wattprof_session *s, int pid);
+
 /* The result of one channel over the run. */
 struct wattprof_channel_result {
     struct wattprof_channel_info info;
@@ -166,6 +184,10 @@ struct wattprof_channel_result {
     uint64_t resets;           /* counter restarts detected */
     uint64_t anomalies;        /* impossible readings rejected (and counted here) */
     uint64_t rejected_uj;      /* energy of the rejected deltas, not in energy_uj */
+    uint64_t attributed_uj;    /* the workload's part of the dynamic energy */
+    const char *attribution;   /* "cpu-time share of the process tree" or "device share of
+                                  the process tree" */
+    uint64_t idle_power_uw;    /* from the idle baseline, 0 when not measured */
     const char *status;        /* "ok", "lost" (stopped reading mid-run), "not working" */
     const char *status_detail; /* why, for lost / not working; "" for ok */
 };
@@ -176,7 +198,8 @@ struct wattprof_result {
     uint64_t duration_ns;
     uint64_t energy_uj;           /* non-overlapping machine total */
     const char *total_provenance; /* "measured", "estimated", "integrated" or "mixed" */
-    uint64_t attributed_uj;       /* the workload's share; never above energy_uj */
+    uint64_t attributed_uj; /* the workload's share of dynamic_energy_uj, summed over the channels
+                               in the total; never above energy_uj */
     int idle_measured;
     uint64_t idle_power_uw;     /* when idle_measured */
     uint64_t idle_energy_uj;    /* idle_power × duration, capped at energy_uj */
@@ -190,7 +213,11 @@ struct wattprof_result {
     const char *unit_name;
     size_t n_channels;
     const struct wattprof_channel_result *channels;
-    const char *warnings; /* one per line, "" when none */
+    const char *warnings;     /* one per line, "" when none */
+    int has_node;             /* a channel covers the whole node (wall meter, BMC) */
+    uint64_t node_energy_uj;  /* its energy: beside energy_uj, never added to it */
+    const char *node_channel; /* its name, NULL when !has_node */
+    const char *node_provenance;
 };
 
 /* The result after stop, or NULL before. Borrowed from the session. */

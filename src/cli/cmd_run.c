@@ -282,6 +282,7 @@ static int measure(const struct run_opts *o, struct wattprof_session *run, int *
         return exec_failure(o->command[0], (int)-pid);
     }
     child_pid = pid;
+    wattprof_session_set_workload_pid(run, pid);
     if (interrupted && interrupted != SIGINT)
         kill(pid, interrupted); /* arrived between start and fork */
     int r = wait_command(pid, &status);

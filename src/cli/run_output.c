@@ -112,7 +112,7 @@ static void print_channel(const struct wattprof_channel_result *c)
     cli_fmt_energy(e, sizeof(e), c->energy_uj);
     cli_fmt_power(avg, sizeof(avg), c->avg_power_uw);
     cli_fmt_power(peak, sizeof(peak), c->peak_power_uw);
-    const char *in = c->info.included_in_total ? "yes" : "no";
+    const char *in = c->info.included_in_total ? "yes" : c->info.node_scope ? "node" : "no";
     fprintf(stderr, "  %-18s %14s %11s %11s  %-10s %-14s %s", c->info.name, e, avg, peak,
             c->info.provenance, c->info.source, in);
     if (strcmp(c->status, "ok") != 0)
@@ -127,6 +127,12 @@ static void print_totals(const struct wattprof_result *r)
     cli_fmt_energy(a, sizeof(a), r->attributed_uj);
     fprintf(stderr, "  %14s  machine total (%s; channels marked 'yes' below)\n", e,
             r->total_provenance);
+    if (r->has_node) {
+        char n[32];
+        cli_fmt_energy(n, sizeof(n), r->node_energy_uj);
+        fprintf(stderr, "  %14s  whole node, %s (%s; covers all components and what they miss)\n",
+                n, r->node_channel, r->node_provenance);
+    }
     if (strcmp(r->total_provenance, "estimated") == 0)
         fprintf(stderr,
                 "  %14s  (an ESTIMATE: no energy counter could be read here; "

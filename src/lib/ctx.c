@@ -38,6 +38,13 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
     const char *data =
         access(WATTPROF_DATADIR, R_OK) == 0 ? WATTPROF_DATADIR : WATTPROF_SOURCE_DATADIR;
     env_or(ctx->data_dir, sizeof(ctx->data_dir), "WATTPROF_DATA", data);
+    env_or(ctx->nvml_lib, sizeof(ctx->nvml_lib), "WATTPROF_NVML_LIB", "");
+    env_or(ctx->ipmi_dev, sizeof(ctx->ipmi_dev), "WATTPROF_IPMI_DEV", "/dev/ipmi0");
+    const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
+    snprintf(ctx->cuda_visible, sizeof(ctx->cuda_visible), "%s", cvd ? cvd : "");
+    ctx->cfg.nvml_lib = ctx->nvml_lib[0] ? ctx->nvml_lib : NULL;
+    ctx->cfg.cuda_visible_devices = cvd ? ctx->cuda_visible : NULL;
+    ctx->cfg.ipmi_dev = ctx->ipmi_dev;
     return 0;
 }
 
@@ -52,6 +59,44 @@ WATTPROF_API void wattprof_ctx_free(struct wattprof_ctx *ctx)
 WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx)
 {
     return ctx ? ctx->errmsg : "";
+}
+
+/* The settings wattprof_ctx_set() knows: key, destination, and the cfg member. */
+static int set_string(char *dst, size_t size, const char **member, const char *value)
+{
+    if (value && strlen(value) >= size)
+        return -EINVAL;
+    snprintf(dst, size, "%s", value ? value : "");
+    if (member)
+        *member = value && *value ? dst : NULL;
+    return 0;
+}
+
+WATTPROF_API int wattprof_ctx_set(struct wattprof_ctx *ctx, const char *key, const char *value)
+{
+    struct {
+        const char *key;
+        char *dst;
+        size_t size;
+        const char **member;
+    } table[] = {
+        { "nvml-lib", ctx->nvml_lib, sizeof(ctx->nvml_lib), &ctx->cfg.nvml_lib },
+        { "hwmon", ctx->hwmon, sizeof(ctx->hwmon), &ctx->cfg.hwmon },
+        { "meter", ctx->meter_cmd, sizeof(ctx->meter_cmd), &ctx->cfg.meter_cmd },
+        { "ptd", ctx->ptd_addr, sizeof(ctx->ptd_addr), &ctx->cfg.ptd_addr },
+        { "ipmi-device", ctx->ipmi_dev, sizeof(ctx->ipmi_dev), &ctx->cfg.ipmi_dev },
+        { "require", ctx->required, sizeof(ctx->required), NULL },
+    };
+    if (ctx->opened)
+        return ctx_errorf(ctx, -EBUSY, "settings are made before the sensors are opened");
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(key, table[i].key) != 0)
+            continue;
+        if (set_string(table[i].dst, table[i].size, table[i].member, value) < 0)
+            return ctx_errorf(ctx, -EINVAL, "the value of '%s' is too long", key);
+        return 0;
+    }
+    return ctx_errorf(ctx, -EINVAL, "unknown setting '%s'", key);
 }
 
 WATTPROF_API int wattprof_ctx_set_backends(struct wattprof_ctx *ctx, const char *list)
@@ -85,12 +130,26 @@ static void explain_failures(struct wattprof_ctx *ctx)
     }
 }
 
+/* Every backend named by the "require" setting must be in use. */
+static int check_required(struct wattprof_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->sensors.n; i++) {
+        const struct sensors_entry *e = &ctx->sensors.entries[i];
+        if (!sensors_in_list(ctx->required, e->ops->name) || (e->status == 0 && !e->skipped))
+            continue;
+        const char *why = e->skipped ? e->skip_reason : e->sensor ? e->sensor->errmsg : "";
+        return ctx_errorf(ctx, e->status ? e->status : -ENODEV,
+                          "required sensor '%s' cannot be used: %s", e->ops->name, why);
+    }
+    return 0;
+}
+
 WATTPROF_API int wattprof_ctx_open_sensors(struct wattprof_ctx *ctx)
 {
     if (ctx->opened)
         return ctx_errorf(ctx, -EALREADY, "sensors are already open");
-    struct sensors_env env = { ctx->sysfs_root, ctx->proc_root, ctx->data_dir, ctx->sys,
-                               ctx->only };
+    struct sensors_env env = { ctx->sysfs_root, ctx->proc_root, ctx->data_dir,
+                               ctx->sys,        ctx->only,      &ctx->cfg };
     int n = sensors_open(&ctx->sensors, &env);
     if (n < 0)
         return ctx_errorf(ctx, n, "out of memory while opening sensors");
@@ -99,7 +158,7 @@ WATTPROF_API int wattprof_ctx_open_sensors(struct wattprof_ctx *ctx)
         explain_failures(ctx);
         return -ENODEV;
     }
-    return 0;
+    return check_required(ctx);
 }
 
 WATTPROF_API size_t wattprof_ctx_backend_count(const struct wattprof_ctx *ctx)
@@ -151,6 +210,8 @@ void ctx_channel_info(const struct sensor *s, const struct sensor_channel *ch,
     out->provenance = ctx_provenance_name(ch->provenance);
     out->how = ch->note;
     out->included_in_total = ch->included_in_total;
+    out->node_scope = ch->node_scope;
+    out->averaging = ch->averaging;
     out->range_uj = ch->kind == SENSOR_ENERGY_COUNTER ? ch->max_raw : 0;
     if (out->range_uj != 0 && out->range_uj != UINT64_MAX)
         out->range_uj = sampler_scale(ch, ch->max_raw);

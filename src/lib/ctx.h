@@ -13,6 +13,14 @@ struct wattprof_ctx {
     char data_dir[PATH_MAX];
     char only[256];               /* backend filter, "" for all */
     const struct sensor_sys *sys; /* NULL: real system calls (tests set fakes) */
+    struct sensor_config cfg;     /* points into the strings below */
+    char nvml_lib[PATH_MAX];
+    char cuda_visible[1024];
+    char hwmon[256];
+    char meter_cmd[1024];
+    char ptd_addr[256];
+    char ipmi_dev[PATH_MAX];
+    char required[256]; /* backends that must work (--require) */
     int opened;
     struct sensors sensors;
     char errmsg[2048];

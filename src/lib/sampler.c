@@ -122,10 +122,15 @@ void sampler_channel_update(struct sampler_channel *c, uint64_t raw, uint64_t t_
         return;
     }
     uint64_t dt = t_ns > c->last_t_ns ? t_ns - c->last_t_ns : 0;
+    uint64_t before = c->energy_uj;
     if (c->ch->kind == SENSOR_ENERGY_COUNTER) {
         counter_step(c, raw, dt);
     } else if (gauge_step(c, raw, dt) < 0) {
         return; /* keep the last good reading and its time */
+    }
+    if (c->ch->has_share) {
+        uint32_t ppm = c->ch->share_ppm > 1000000 ? 1000000 : c->ch->share_ppm;
+        c->attributed_uj += (uint64_t)((sampler_u128)(c->energy_uj - before) * ppm / 1000000);
     }
     c->last_raw = raw;
     c->last_t_ns = t_ns;

@@ -51,6 +51,7 @@ struct sampler_channel {
     uint64_t raw_total;       /* counters: wrap-corrected raw sum */
     sampler_u128 gauge_uw_ns; /* gauges: integral of power, µW·ns */
     uint64_t energy_uj;       /* cumulative energy since the first read */
+    uint64_t attributed_uj;   /* has_share channels: the tracked tree's part */
 
     uint64_t peak_ref_t_ns;
     uint64_t peak_ref_uj;

@@ -64,16 +64,6 @@ WATTPROF_API int wattprof_session_set_interval_ms(struct wattprof_session *s, un
     return 0;
 }
 
-/* Sum of the channels in the total, in µJ. */
-static uint64_t sampler_total_uj(const struct sampler *sp)
-{
-    uint64_t sum = 0;
-    for (size_t i = 0; i < sp->n_channels; i++)
-        if (sp->channels[i].ch->included_in_total)
-            sum += sp->channels[i].energy_uj;
-    return sum;
-}
-
 /* Returns 0, or -EINTR when a signal handler ran: the caller decides whether to stop. */
 static int sleep_ns(uint64_t ns)
 {
@@ -95,10 +85,10 @@ WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsi
         r = sleep_ns((uint64_t)ms * 1000 * 1000);
         sampler_stop(sp);
         uint64_t dt = sp->last_t_ns - sp->start_t_ns;
-        if (r == 0 && dt > 0) {
-            s->idle_power_uw = (uint64_t)((sampler_u128)sampler_total_uj(sp) * NS_PER_S / dt);
-            s->idle_measured = 1;
-        }
+        for (size_t i = 0; r == 0 && dt > 0 && i < sp->n_channels; i++)
+            s->idle_channel_uw[i] =
+                (uint64_t)((sampler_u128)sp->channels[i].energy_uj * NS_PER_S / dt);
+        s->idle_measured = r == 0 && dt > 0;
     }
     sampler_release(sp);
     free(sp);
@@ -253,7 +243,7 @@ static const char *total_provenance(const struct wattprof_session *s)
     return p ? p : "none";
 }
 
-static void attribute(struct wattprof_session *s, struct wattprof_result *res)
+static void cpu_share(struct wattprof_session *s, struct wattprof_result *res)
 {
     res->workload_cpu_ns = s->have_workload_cpu ? s->workload_cpu_ns : res->machine_cpu_ns;
     if (res->machine_cpu_ns > 0)
@@ -262,19 +252,64 @@ static void attribute(struct wattprof_session *s, struct wattprof_result *res)
         res->cpu_share = res->workload_cpu_ns > 0 ? 1.0 : 0.0;
     if (res->cpu_share > 1.0)
         res->cpu_share = 1.0; /* /proc/stat counts in ticks: short runs round down */
+}
+
+/* Idle and attributed energy per channel, then their sums over the total's channels.
+ * A device that knows the tree's share of it (GPUs) uses that share; every other
+ * channel uses the tree's CPU-time share. The idle part is never attributed. */
+static void attribute(struct wattprof_session *s, struct wattprof_result *res)
+{
+    cpu_share(s, res);
     res->idle_measured = s->idle_measured;
-    res->idle_power_uw = s->idle_power_uw;
-    uint64_t idle = 0;
-    if (s->idle_measured) {
-        sampler_u128 e = (sampler_u128)s->idle_power_uw * res->duration_ns / NS_PER_S;
-        idle = e > res->energy_uj ? res->energy_uj : (uint64_t)e;
+    for (size_t i = 0; i < s->sp->n_channels; i++) {
+        struct wattprof_channel_result *r = &s->channels[i];
+        const struct sampler_channel *c = &s->sp->channels[i];
+        uint64_t idle = 0;
+        if (s->idle_measured) {
+            r->idle_power_uw = s->idle_channel_uw[i];
+            sampler_u128 e = (sampler_u128)r->idle_power_uw * res->duration_ns / NS_PER_S;
+            idle = e > r->energy_uj ? r->energy_uj : (uint64_t)e;
+        }
+        uint64_t dynamic = r->energy_uj - idle;
+        if (c->ch->has_share) {
+            uint64_t a = c->attributed_uj > r->energy_uj ? r->energy_uj : c->attributed_uj;
+            r->attributed_uj =
+                r->energy_uj ? (uint64_t)((sampler_u128)a * dynamic / r->energy_uj) : 0;
+            r->attribution = "device share of the process tree";
+        } else {
+            r->attributed_uj = (uint64_t)((double)dynamic * res->cpu_share);
+            r->attribution = "cpu-time share of the process tree";
+        }
+        if (r->attributed_uj > dynamic)
+            r->attributed_uj = dynamic;
+        if (!r->info.included_in_total)
+            continue;
+        res->idle_power_uw += r->idle_power_uw;
+        res->idle_energy_uj += idle;
+        res->attributed_uj += r->attributed_uj;
     }
-    res->idle_energy_uj = idle;
-    res->dynamic_energy_uj = res->energy_uj - idle;
-    uint64_t base = s->idle_measured ? res->dynamic_energy_uj : res->energy_uj;
-    res->attributed_uj = (uint64_t)((double)base * res->cpu_share);
-    if (res->attributed_uj > res->energy_uj)
-        res->attributed_uj = res->energy_uj;
+    res->dynamic_energy_uj = res->energy_uj - res->idle_energy_uj;
+}
+
+/* The node total: a channel that covers the whole node (wall meter, BMC), measured
+ * before integrated, first in priority order. Never added to the component sum. */
+static void node_total(struct wattprof_session *s, struct wattprof_result *res)
+{
+    const struct wattprof_channel_result *best = NULL;
+    for (size_t i = 0; i < s->sp->n_channels; i++) {
+        const struct wattprof_channel_result *r = &s->channels[i];
+        if (!r->info.node_scope || strcmp(r->status, "ok") != 0)
+            continue;
+        if (!best || (strcmp(r->info.provenance, "measured") == 0 &&
+                      strcmp(best->info.provenance, "measured") != 0))
+            best = r;
+    }
+    if (!best)
+        return;
+    res->has_node = 1;
+    res->node_energy_uj = best->energy_uj;
+    res->node_channel = best->info.name;
+    res->node_provenance = best->info.provenance;
 }
 
 static void compute_result(struct wattprof_session *s)
@@ -294,6 +329,7 @@ static void compute_result(struct wattprof_session *s)
             res->energy_uj += s->channels[i].energy_uj;
     res->total_provenance = total_provenance(s);
     attribute(s, res);
+    node_total(s, res);
     res->exit_code = s->exit_code;
     res->complete = s->complete;
     res->units = s->units;
@@ -369,6 +405,15 @@ WATTPROF_API int wattprof_session_set_workload_cpu_ns(struct wattprof_session *s
         return ctx_errorf(s->ctx, -EINVAL, "set the workload's CPU time before stop");
     s->have_workload_cpu = 1;
     s->workload_cpu_ns = cpu_ns;
+    return 0;
+}
+
+WATTPROF_API int wattprof_session_set_workload_pid(struct wattprof_session *s, int pid)
+{
+    if (pid < 0)
+        return ctx_errorf(s->ctx, -EINVAL, "invalid process id %d", pid);
+    for (size_t i = 0; i < s->n_active; i++)
+        atomic_store(&s->active[i]->workload_pid, pid);
     return 0;
 }
 

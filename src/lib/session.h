@@ -27,7 +27,7 @@ struct wattprof_session {
     uint64_t started_at_unix_ms;
 
     int idle_measured;
-    uint64_t idle_power_uw;
+    uint64_t idle_channel_uw[SAMPLER_MAX_CHANNELS]; /* per channel, same order */
     int have_workload_cpu;
     uint64_t workload_cpu_ns;
 

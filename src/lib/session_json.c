@@ -31,7 +31,8 @@ static void seconds(struct json *j, const char *key, uint64_t ns)
     json_fixed(j, key, ns / 1000, 6);
 }
 
-static void write_channel(struct json *j, const struct wattprof_channel_result *c)
+static void write_channel(struct json *j, const struct wattprof_channel_result *c,
+                          int idle_measured)
 {
     json_begin_object(j, NULL);
     json_string(j, "name", c->info.name);
@@ -43,7 +44,15 @@ static void write_channel(struct json *j, const struct wattprof_channel_result *
     joules(j, "energy_j", c->energy_uj);
     json_fixed(j, "avg_power_w", c->avg_power_uw, 6);
     json_fixed(j, "peak_power_w", c->peak_power_uw, 6);
+    json_string(j, "averaging", c->info.averaging[0] ? c->info.averaging : NULL);
     json_bool(j, "included_in_total", c->info.included_in_total);
+    json_bool(j, "node_scope", c->info.node_scope);
+    joules(j, "attributed_energy_j", c->attributed_uj);
+    json_string(j, "attribution", c->attribution);
+    if (idle_measured)
+        json_fixed(j, "idle_power_w", c->idle_power_uw, 6);
+    else
+        json_null(j, "idle_power_w");
     json_string(j, "status", c->status);
     json_string(j, "status_detail", c->status_detail[0] ? c->status_detail : NULL);
     json_u64(j, "wraps", c->wraps);
@@ -100,6 +109,33 @@ static void write_idle(struct json *j, const struct wattprof_result *r)
     }
 }
 
+/* What each total includes: the component sum (energy_j) and the node total. */
+static void write_totals(struct json *j, const struct wattprof_result *r)
+{
+    json_begin_object(j, "totals");
+    json_begin_object(j, "components");
+    joules(j, "energy_j", r->energy_uj);
+    json_string(j, "provenance", r->total_provenance);
+    json_begin_array(j, "includes");
+    for (size_t i = 0; i < r->n_channels; i++)
+        if (r->channels[i].info.included_in_total)
+            json_string(j, NULL, r->channels[i].info.name);
+    json_end_array(j);
+    json_end_object(j);
+    if (r->has_node) {
+        json_begin_object(j, "node");
+        joules(j, "energy_j", r->node_energy_uj);
+        json_string(j, "provenance", r->node_provenance);
+        json_begin_array(j, "includes");
+        json_string(j, NULL, r->node_channel);
+        json_end_array(j);
+        json_end_object(j);
+    } else {
+        json_null(j, "node");
+    }
+    json_end_object(j);
+}
+
 static void write_lines(struct json *j, const char *key, const char *text)
 {
     json_begin_array(j, key);
@@ -143,9 +179,10 @@ static void write_run(struct json *j, const struct wattprof_session *s)
     json_u64(j, "overruns", s->sp->n_overruns);
     json_string(j, "wattprof_version", WATTPROF_VERSION);
     json_end_object(j);
+    write_totals(j, r);
     json_begin_array(j, "channels");
     for (size_t i = 0; i < r->n_channels; i++)
-        write_channel(j, &r->channels[i]);
+        write_channel(j, &r->channels[i], r->idle_measured);
     json_end_array(j);
     write_lines(j, "warnings", r->warnings);
 }

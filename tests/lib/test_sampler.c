@@ -169,6 +169,24 @@ static void test_sampler_lost_channel_freezes(void **state)
     assert_true(c.energy_uj == 1000000);
 }
 
+static void test_sampler_device_share_is_attributed(void **state)
+{
+    (void)state;
+    struct sensor_channel ch = counter_ch(0);
+    ch.has_share = 1;
+    struct sampler_channel c;
+    init_channel(&c, &ch);
+    sampler_channel_update(&c, 0, 1 * S);
+    ch.share_ppm = 250000; /* the tree used a quarter of the device in this interval */
+    sampler_channel_update(&c, 4000000, 2 * S);
+    ch.share_ppm = 1000000;
+    sampler_channel_update(&c, 6000000, 3 * S);
+    ch.share_ppm = 0;
+    sampler_channel_update(&c, 9000000, 4 * S);
+    assert_true(c.energy_uj == 9000000);
+    assert_true(c.attributed_uj == 1000000 + 2000000);
+}
+
 /* A fake counter backend: 20 W exactly, derived from the monotonic clock. */
 struct fake_priv {
     uint64_t t0;
@@ -267,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_sampler_perf_scale_is_exact),
         cmocka_unit_test(test_sampler_gauge_trapezoid),
         cmocka_unit_test(test_sampler_lost_channel_freezes),
+        cmocka_unit_test(test_sampler_device_share_is_attributed),
         cmocka_unit_test(test_sampler_thread_follows_wrapping_counter),
         cmocka_unit_test(test_sampler_ticks_no_faster_than_sensors_change),
     };

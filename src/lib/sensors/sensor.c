@@ -1,10 +1,13 @@
 /* Helpers shared by every sensor backend: error messages, channel slots, the clock. */
 #include "sensor.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int sensor_errorf(struct sensor *s, int err, const char *fmt, ...)
 {
@@ -50,4 +53,38 @@ uint64_t sensor_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The parent of pid from <proc_root>/<pid>/status, or -1. */
+static int parent_of(const char *proc_root, int pid)
+{
+    char path[512];
+    char buf[512];
+    snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\nPPid:");
+    if (!p)
+        return -1;
+    char *end;
+    long ppid = strtol(p + 6, &end, 10);
+    return end == p + 6 ? -1 : (int)ppid;
+}
+
+int sensor_pid_in_tree(const char *proc_root, int pid, int root)
+{
+    for (int depth = 0; depth < 128 && pid > 0; depth++) {
+        if (pid == root)
+            return 1;
+        if (pid == 1)
+            return 0;
+        pid = parent_of(proc_root, pid);
+    }
+    return 0;
 }

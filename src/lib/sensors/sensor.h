@@ -41,7 +41,18 @@ struct sensor_channel {
     uint64_t max_raw;
     /* Plausibility bound for a delta, in µW; 0 = use the sampler's default. */
     uint64_t max_power_uw;
-    int included_in_total;      /* 1 when this channel adds to the non-overlapping total */
+    int included_in_total; /* 1 when this channel adds to the non-overlapping total */
+    /* 1 for a channel that covers the whole node (wall AC meter, BMC/IPMI, PDU): it is a
+     * total of its own beside the component sum, never added to it. */
+    int node_scope;
+    /* Per-device attribution (GPUs): when has_share is set, read() also sets share_ppm to
+     * the tracked process tree's share of this device over the interval that just ended
+     * (0..1000000); the sampler attributes that share of the interval's energy. */
+    int has_share;
+    uint32_t share_ppm;
+    /* How a gauge averages, or how fresh a counter is, for users:
+     * "trailing 1 s average", "instantaneous", "whole watts, 1 s average". "" if n/a. */
+    char averaging[48];
     char note[SENSOR_NOTE_MAX]; /* how it is read: "perf power/energy-pkg/ on cpu 0",
                                    "intel-rapl:0/energy_uj", "model ccf-vcpu: ..." */
     int read_err;               /* set by read(): 0, or a negative errno for this channel only */
@@ -57,6 +68,16 @@ struct sensor_sys {
     int (*perf_event_open)(void *attr, int pid, int cpu, int group_fd, unsigned long flags);
     /* read(2) of one perf counter: returns 0 and the count, or a negative errno. */
     int (*perf_read)(int fd, uint64_t *count);
+};
+
+/* User settings some backends need; strings borrowed, NULL when not set. */
+struct sensor_config {
+    const char *nvml_lib;             /* $WATTPROF_NVML_LIB: the NVML library to load */
+    const char *cuda_visible_devices; /* $CUDA_VISIBLE_DEVICES (NULL when unset) */
+    const char *hwmon;                /* --hwmon NAME,...: generic hwmon chips opted in */
+    const char *meter_cmd;            /* --meter CMD: an external meter command */
+    const char *ptd_addr;             /* --ptd HOST:PORT: a SPEC PTDaemon */
+    const char *ipmi_dev;             /* $WATTPROF_IPMI_DEV, default /dev/ipmi0 */
 };
 
 struct sensor_ops {
@@ -77,11 +98,15 @@ struct sensor_ops {
 
 struct sensor {
     const struct sensor_ops *ops;
-    const char *sysfs_root;       /* "/sys", or $WATTPROF_SYSFS; borrowed */
-    const char *proc_root;        /* "/proc", or $WATTPROF_PROCFS; borrowed */
-    const char *data_dir;         /* the project's data/ (CPU tables), or $WATTPROF_DATA */
-    const struct sensor_sys *sys; /* NULL: real system calls; tests pass fakes */
-    void *priv;                   /* ops->priv_size bytes, owned by the core */
+    const char *sysfs_root;          /* "/sys", or $WATTPROF_SYSFS; borrowed */
+    const char *proc_root;           /* "/proc", or $WATTPROF_PROCFS; borrowed */
+    const char *data_dir;            /* the project's data/ (CPU tables), or $WATTPROF_DATA */
+    const struct sensor_sys *sys;    /* NULL: real system calls; tests pass fakes */
+    const struct sensor_config *cfg; /* never NULL when the core opens the sensor */
+    /* Root of the tracked process tree (0 until the workload starts); set by the
+     * session, read by backends that attribute per process (GPUs). */
+    _Atomic int workload_pid;
+    void *priv; /* ops->priv_size bytes, owned by the core */
     /* The sampler reads this sensor at most once per min_period_ns (0 = every tick);
      * set by open() for backends whose reads are costly or slow to change. */
     uint64_t min_period_ns;
@@ -115,5 +140,9 @@ uint64_t sensor_now_ns(void);
 extern const struct sensor_ops rapl_perf_sensor_ops;
 extern const struct sensor_ops rapl_powercap_sensor_ops;
 extern const struct sensor_ops model_sensor_ops;
+
+/* Returns 1 when pid is root or one of its descendants (walks PPid in
+ * <proc_root>/<pid>/status; no allocation), else 0. */
+int sensor_pid_in_tree(const char *proc_root, int pid, int root);
 
 #endif

@@ -21,8 +21,7 @@ int sensors_known(const char *name)
     return 0;
 }
 
-/* Is name in the comma-separated list? */
-static int in_list(const char *list, const char *name)
+int sensors_in_list(const char *list, const char *name)
 {
     size_t n = strlen(name);
     for (const char *p = list; p && *p;) {
@@ -50,7 +49,7 @@ static int has_measured_total(const struct sensors *set)
 static const char *skip_reason(const struct sensors *set, const struct sensors_env *env,
                                const struct sensor_ops *ops)
 {
-    if (env->only && *env->only && !in_list(env->only, ops->name))
+    if (env->only && *env->only && !sensors_in_list(env->only, ops->name))
         return "not selected (--sensors)";
     if (ops == &rapl_powercap_sensor_ops) {
         for (size_t i = 0; i < set->n; i++)
@@ -69,6 +68,7 @@ static void open_one(struct sensors_entry *e, const struct sensors_env *env)
     s->proc_root = env->proc_root;
     s->data_dir = env->data_dir;
     s->sys = env->sys;
+    s->cfg = env->cfg;
     e->status = e->ops->open(s);
     if (e->status == 0 && s->n_channels == 0)
         e->status = sensor_errorf(s, -ENODEV, "no channels found");

@@ -31,6 +31,7 @@ struct sensors_env {
     const char *data_dir;
     const struct sensor_sys *sys; /* NULL: real system calls */
     const char *only;             /* comma-separated backend names, or NULL for all */
+    const struct sensor_config *cfg;
 };
 
 /* The backends, in priority order, NULL-terminated. */
@@ -38,6 +39,9 @@ extern const struct sensor_ops *const sensor_backends[];
 
 /* Returns 1 when name is a backend name. */
 int sensors_known(const char *name);
+
+/* Is name in the comma-separated list? */
+int sensors_in_list(const char *list, const char *name);
 
 /* Tries every backend. Returns the number of usable channels (>= 0) or -ENOMEM. */
 int sensors_open(struct sensors *set, const struct sensors_env *env);

@@ -75,7 +75,8 @@ static const struct sensors_entry *entry(const struct sensors *set, const char *
 
 static struct sensors_env env_for(const char *only, const struct sensor_sys *sys)
 {
-    struct sensors_env env = { tree, "/proc", getenv("WATTPROF_DATA"), sys, only };
+    static const struct sensor_config cfg = { 0 };
+    struct sensors_env env = { tree, "/proc", getenv("WATTPROF_DATA"), sys, only, &cfg };
     return env;
 }
 
