@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wattprof.h"
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
@@ -77,4 +79,47 @@ int cli_finish_stdout(void)
         return 1;
     }
     return 0;
+}
+
+int cli_sensor_opt(struct cli_sensor_opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case CLI_OPT_SENSORS:
+        o->sensors = arg;
+        return 1;
+    case CLI_OPT_METER:
+        o->meter = arg;
+        return 1;
+    case CLI_OPT_PTD:
+        o->ptd = arg;
+        return 1;
+    case CLI_OPT_HWMON:
+        o->hwmon = arg;
+        return 1;
+    case CLI_OPT_REQUIRE:
+        o->require = arg;
+        return 1;
+    }
+    return 0;
+}
+
+int cli_apply_sensor_opts(struct wattprof_ctx *ctx, const struct cli_sensor_opts *o,
+                          const char *who)
+{
+    const struct {
+        const char *key;
+        const char *value;
+    } settings[] = {
+        { "meter", o->meter },
+        { "ptd", o->ptd },
+        { "hwmon", o->hwmon },
+        { "require", o->require },
+    };
+    int r = wattprof_ctx_set_backends(ctx, o->sensors);
+    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(settings); i++)
+        if (settings[i].value)
+            r = wattprof_ctx_set(ctx, settings[i].key, settings[i].value);
+    if (r < 0)
+        fprintf(stderr, "%s: %s\n", who, wattprof_ctx_errmsg(ctx));
+    return r;
 }

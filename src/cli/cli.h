@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct wattprof_ctx;
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit codes (STYLE.md §6): `run` uses 125-127 for its own failures, like GNU env. */
@@ -22,6 +24,41 @@ struct command {
 
 int cmd_run(int argc, char **argv);
 int cmd_sensors(int argc, char **argv);
+
+/* Sensor options shared by `run` and `sensors`. */
+struct cli_sensor_opts {
+    const char *sensors; /* --sensors LIST */
+    const char *meter;   /* --meter CMD */
+    const char *ptd;     /* --ptd HOST:PORT */
+    const char *hwmon;   /* --hwmon NAMES */
+    const char *require; /* --require LIST */
+};
+
+/* getopt_long codes and usage lines of the sensor options. */
+enum { CLI_OPT_SENSORS = 300, CLI_OPT_METER, CLI_OPT_PTD, CLI_OPT_HWMON, CLI_OPT_REQUIRE };
+#define CLI_SENSOR_LONGOPTS                                                                        \
+    { "sensors", required_argument, NULL, CLI_OPT_SENSORS },                                       \
+        { "meter", required_argument, NULL, CLI_OPT_METER },                                       \
+        { "ptd", required_argument, NULL, CLI_OPT_PTD },                                           \
+        { "hwmon", required_argument, NULL, CLI_OPT_HWMON },                                       \
+    {                                                                                              \
+        "require", required_argument, NULL, CLI_OPT_REQUIRE                                        \
+    }
+#define CLI_SENSOR_USAGE                                                                           \
+    "      --sensors LIST       only these backends (see 'wattprof sensors')\n"                    \
+    "      --meter CMD          an external meter: CMD prints one reading per line\n"              \
+    "                           (watts, or cumulative joules with a J suffix)\n"                   \
+    "      --ptd HOST:PORT      a SPEC PTDaemon power analyzer (MLPerf Power)\n"                   \
+    "      --hwmon NAMES        also read these generic hwmon chips (by name)\n"                   \
+    "      --require LIST       fail unless these backends work\n"
+
+/* Stores a sensor option; returns 1 when c was one, else 0. */
+int cli_sensor_opt(struct cli_sensor_opts *o, int c, const char *arg);
+
+/* Applies the options to a context before its sensors are opened. Prints the error
+ * and returns a negative errno on failure. */
+int cli_apply_sensor_opts(struct wattprof_ctx *ctx, const struct cli_sensor_opts *o,
+                          const char *who);
 
 /* "wattprof: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,7 +26,7 @@ struct run_opts {
     double units;
     const char *unit_name;
     double idle_baseline_s;
-    const char *sensors;
+    struct cli_sensor_opts sensor;
     int quiet;
     char **command;
     int command_argc;
@@ -47,8 +47,7 @@ static const char usage_text[] =
     "  -j, --json FILE          write the run as JSON to FILE ('-' for stdout)\n"
     "  -u, --units N            units of work COMMAND does (for energy per unit)\n"
     "  -n, --unit-name NAME     what a unit is, e.g. samples (default: units)\n"
-    "      --idle-baseline S    measure idle power for S seconds before COMMAND\n"
-    "      --sensors LIST       only these backends: rapl-perf,rapl-powercap,model\n"
+    "      --idle-baseline S    measure idle power for S seconds before COMMAND\n" CLI_SENSOR_USAGE
     "  -q, --quiet              no summary on stderr\n"
     "  -h, --help               this text\n";
 
@@ -62,7 +61,7 @@ static int usage_error(const char *what, const char *arg, const char *hint)
     return EXIT_USAGE;
 }
 
-enum { OPT_IDLE = 256, OPT_SENSORS };
+enum { OPT_IDLE = 256 };
 
 static int parse_one(struct run_opts *o, int c, const char *arg)
 {
@@ -85,9 +84,6 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
         if (cli_parse_double(arg, 0.1, 3600, &o->idle_baseline_s) < 0)
             return usage_error("invalid --idle-baseline", arg, ": give seconds, 0.1 to 3600");
         return 0;
-    case OPT_SENSORS:
-        o->sensors = arg;
-        return 0;
     case 'q':
         o->quiet = 1;
         return 0;
@@ -104,7 +100,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
         { "units", required_argument, NULL, 'u' },
         { "unit-name", required_argument, NULL, 'n' },
         { "idle-baseline", required_argument, NULL, OPT_IDLE },
-        { "sensors", required_argument, NULL, OPT_SENSORS },
+        CLI_SENSOR_LONGOPTS,
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -121,6 +117,8 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
             return usage_error("unknown option", argv[optind - 1], "");
         if (c == ':')
             return usage_error("missing value for option", argv[optind - 1], "");
+        if (cli_sensor_opt(&o->sensor, c, optarg))
+            continue;
         int r = parse_one(o, c, optarg);
         if (r != 0)
             return r;
@@ -248,9 +246,10 @@ static int exec_failure(const char *cmd, int err)
 static int open_session(const struct run_opts *o, struct wattprof_ctx *ctx,
                         struct wattprof_session **out)
 {
-    int r = wattprof_ctx_set_backends(ctx, o->sensors);
-    if (r == 0)
-        r = wattprof_ctx_open_sensors(ctx);
+    int r = cli_apply_sensor_opts(ctx, &o->sensor, "wattprof run");
+    if (r < 0)
+        return r;
+    r = wattprof_ctx_open_sensors(ctx);
     if (r == 0)
         r = wattprof_session_new(ctx, out);
     if (r == 0)

@@ -8,14 +8,12 @@
 #include "wattprof.h"
 
 static const char usage_text[] =
-    "usage: wattprof sensors [--sensors LIST]\n"
+    "usage: wattprof sensors [options]\n"
     "\n"
     "Lists every sensor backend tried on this machine, the channels found and how each\n"
     "is read; for a backend that cannot be used, why and what to do about it.\n"
     "Exit status 0 when at least one channel can be read, else 1.\n"
-    "\n"
-    "      --sensors LIST   only these backends: rapl-perf,rapl-powercap,model\n"
-    "  -h, --help           this text\n";
+    "\n" CLI_SENSOR_USAGE "  -h, --help               this text\n";
 
 static void print_lines(const char *prefix, const char *text)
 {
@@ -53,11 +51,11 @@ static void print_backend(const struct wattprof_ctx *ctx, size_t i)
 int cmd_sensors(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "sensors", required_argument, NULL, 's' },
+        CLI_SENSOR_LONGOPTS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *only = NULL;
+    struct cli_sensor_opts so = { 0 };
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -65,12 +63,11 @@ int cmd_sensors(int argc, char **argv)
             fputs(usage_text, stdout);
             return cli_finish_stdout();
         }
-        if (c != 's') {
+        if (!cli_sensor_opt(&so, c, optarg)) {
             fprintf(stderr, "wattprof sensors: unknown option '%s'\n%s", argv[optind - 1],
                     usage_text);
             return EXIT_USAGE;
         }
-        only = optarg;
     }
     if (optind < argc) {
         fprintf(stderr, "wattprof sensors: unexpected argument '%s'\n%s", argv[optind], usage_text);
@@ -81,8 +78,7 @@ int cmd_sensors(int argc, char **argv)
         cli_error("out of memory");
         return 1;
     }
-    if (wattprof_ctx_set_backends(ctx, only) < 0) {
-        fprintf(stderr, "wattprof sensors: %s\n", wattprof_ctx_errmsg(ctx));
+    if (cli_apply_sensor_opts(ctx, &so, "wattprof sensors") < 0) {
         wattprof_ctx_free(ctx);
         return EXIT_USAGE;
     }

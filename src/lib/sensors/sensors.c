@@ -9,6 +9,8 @@
 const struct sensor_ops *const sensor_backends[] = {
     &rapl_perf_sensor_ops,
     &rapl_powercap_sensor_ops,
+    /* GPUs: nvml, amdgpu, intel-gpu; then generic hwmon; then whole-node meters:
+     * ipmi-dcmi, meter, ptd. The model stays last. */
     &model_sensor_ops,
     NULL,
 };
@@ -35,13 +37,23 @@ int sensors_in_list(const char *list, const char *name)
     return 0;
 }
 
-static int has_measured_total(const struct sensors *set)
+/* Is the CPU side (packages, psys, DRAM) measured and in the total? Then the model
+ * only compares; a measured GPU alone leaves the CPU and memory to the model. */
+static int cpu_side_measured(const struct sensors *set)
 {
+    static const char *const domains[] = { "package", "psys", "dram", "cpu" };
     for (size_t i = 0; i < set->n; i++) {
         const struct sensor *s = set->entries[i].sensor;
-        for (size_t j = 0; s && j < s->n_channels; j++)
-            if (s->channels[j].included_in_total && s->channels[j].provenance != SENSOR_ESTIMATED)
-                return 1;
+        if (!s || set->entries[i].status != 0 || set->entries[i].skipped)
+            continue;
+        for (size_t j = 0; j < s->n_channels; j++) {
+            const struct sensor_channel *c = &s->channels[j];
+            if (!c->included_in_total || c->provenance == SENSOR_ESTIMATED)
+                continue;
+            for (size_t k = 0; k < sizeof(domains) / sizeof(domains[0]); k++)
+                if (strcmp(c->domain, domains[k]) == 0)
+                    return 1;
+        }
     }
     return 0;
 }
@@ -95,7 +107,7 @@ static int alloc_sensor(struct sensors_entry *e)
 /* The model stays beside measured counters for comparison, out of the total. */
 static void demote_model(struct sensors *set)
 {
-    if (!has_measured_total(set))
+    if (!cpu_side_measured(set))
         return;
     for (size_t i = 0; i < set->n; i++) {
         struct sensor *s = set->entries[i].sensor;
@@ -103,8 +115,7 @@ static void demote_model(struct sensors *set)
             continue;
         for (size_t j = 0; j < s->n_channels; j++)
             s->channels[j].included_in_total = 0;
-        sensor_notef(s, "not in the total: measured counters are available; shown for "
-                        "comparison");
+        sensor_notef(s, "not in the total: the CPU side is measured; shown for comparison");
     }
 }
 
