@@ -192,6 +192,29 @@ struct wattprof_channel_result {
     const char *status_detail; /* why, for lost / not working; "" for ok */
 };
 
+/* A named value reported by the workload (accuracy, loss). */
+struct wattprof_metric {
+    const char *name;
+    double value;
+};
+
+/* The result of one window. */
+struct wattprof_window_result {
+    uint64_t id; /* 1, 2, ... in the order windows began */
+    const char *name;
+    uint64_t start_ns;      /* from the run's start */
+    uint64_t end_ns;        /* the run's end when the window was never ended */
+    int complete;           /* 0 when it was still open at the end of the run */
+    uint64_t energy_uj;     /* the channels in the total, between the edges */
+    uint64_t attributed_uj; /* the workload's part, as for the run */
+    double units;           /* 0 when not given */
+    const char *unit_name;
+    size_t n_metrics;
+    const struct wattprof_metric *metrics;
+    size_t n_channels;          /* same order as the run's channels */
+    const uint64_t *channel_uj; /* energy of each channel in the window */
+};
+
 /* The result of a run; valid after stop, borrowed from the session. */
 struct wattprof_result {
     uint64_t started_at_unix_ms; /* wall clock at start, for RFC 3339 */
@@ -218,6 +241,10 @@ struct wattprof_result {
     uint64_t node_energy_uj;  /* its energy: beside energy_uj, never added to it */
     const char *node_channel; /* its name, NULL when !has_node */
     const char *node_provenance;
+    size_t n_windows;
+    const struct wattprof_window_result *windows;
+    size_t n_metrics; /* run-level metrics */
+    const struct wattprof_metric *metrics;
 };
 
 /* The result after stop, or NULL before. Borrowed from the session. */
@@ -227,6 +254,93 @@ wattprof_session_result(const struct wattprof_session *s);
 /* The run as JSON, schema "wattprof.run/1" (docs/json-schema.md), in *out, to be
  * released with wattprof_free(). Returns 0, -EINVAL before stop, or -ENOMEM. */
 WATTPROF_API int wattprof_session_json(const struct wattprof_session *s, char **out);
+
+/* ---- Windows and metrics: named intervals inside a run ------------------------------ *
+ * A window is a named interval (an epoch, a batch, the inference phase). Windows may nest
+ * and overlap; each has its own energy per channel, read from the counters at its edges
+ * (not taken from the nearest sample), its units of work and its metrics. Thread-safe
+ * against the session's sampler; one caller thread at a time. Windows are numbered from
+ * 1 in the order they began. */
+
+/* Begins a window now. *id receives its number. Returns 0, -EINVAL (name empty or over
+ * 64 bytes, session not running) or -ENOMEM. */
+WATTPROF_API int wattprof_session_window_begin(struct wattprof_session *s, const char *name,
+                                               uint64_t *id);
+/* Ends window id now. Returns 0, -ENOENT (no such window), -EALREADY (already ended). */
+WATTPROF_API int wattprof_session_window_end(struct wattprof_session *s, uint64_t id);
+/* Sets the units of work of window id (open or ended); name may be NULL ("units").
+ * Returns 0, -ENOENT, or -EINVAL (units not a finite number > 0). */
+WATTPROF_API int wattprof_session_window_units(struct wattprof_session *s, uint64_t id,
+                                               double units, const char *name);
+/* Records a metric (e.g. "accuracy" 0.97) on window id, or on the run when id is 0.
+ * A later value of the same name replaces the earlier one. Returns 0, -ENOENT, or
+ * -EINVAL (name empty, over 64 bytes or not [A-Za-z0-9_.:/-]; value not finite). */
+WATTPROF_API int wattprof_session_metric(struct wattprof_session *s, uint64_t id, const char *name,
+                                         double value);
+
+/* ---- Control protocol: windows from a workload in any language ----------------------- *
+ * `wattprof run` starts a control server and gives the workload its address in the
+ * environment variable WATTPROF_CONTROL. Programs write one-line text messages to it
+ * (docs/control-protocol.md). */
+
+/* Starts the control server of a running session on a new Unix socket in a private
+ * directory; *address receives its path (borrowed from the session). Returns 0 or a
+ * negative errno. */
+WATTPROF_API int wattprof_session_control_start(struct wattprof_session *s, const char **address);
+/* Stops the control server (stop does it too). Accepts a session without one. */
+WATTPROF_API void wattprof_session_control_stop(struct wattprof_session *s);
+
+/* ---- Tracker: measuring from inside a program ---------------------------------------- *
+ * The tracker is what a workload uses. Under `wattprof run` (WATTPROF_CONTROL is set) it
+ * reports its windows, units and metrics to the enclosing run, which measures; otherwise
+ * it opens the sensors and measures in this process. The calls are the same either way.
+ *
+ *     struct wattprof_tracker *t;
+ *     uint64_t w;
+ *     wattprof_tracker_open(&t);
+ *     wattprof_tracker_window_begin(t, "epoch", &w);
+ *     train_one_epoch();
+ *     wattprof_tracker_window_end(t, w);
+ *     wattprof_tracker_window_units(t, w, 60000, "samples");
+ *     wattprof_tracker_metric(t, 0, "accuracy", 0.97);
+ *     wattprof_tracker_close(t);
+ *     wattprof_tracker_json(t, &json);          (in-process mode only)
+ *     wattprof_tracker_free(t);
+ */
+struct wattprof_tracker;
+
+/* Creates and starts a tracker. Fails only with -ENOMEM; when measuring or connecting
+ * fails the tracker still exists and the error is in wattprof_tracker_errmsg(), with the
+ * negative errno returned (the caller may carry on without measurement). */
+WATTPROF_API int wattprof_tracker_open(struct wattprof_tracker **out);
+/* Stops measuring (in-process) or closes the connection (remote); open windows are
+ * closed and marked incomplete. Returns 0 or -EALREADY. */
+WATTPROF_API int wattprof_tracker_close(struct wattprof_tracker *t);
+/* Frees the tracker, closing it first if needed; accepts NULL. */
+WATTPROF_API void wattprof_tracker_free(struct wattprof_tracker *t);
+/* The last error message ("" when none); borrowed until the next call on t. */
+WATTPROF_API const char *wattprof_tracker_errmsg(const struct wattprof_tracker *t);
+/* 1 when reporting to an enclosing `wattprof run`, 0 when measuring in-process. */
+WATTPROF_API int wattprof_tracker_is_remote(const struct wattprof_tracker *t);
+
+WATTPROF_API int wattprof_tracker_window_begin(struct wattprof_tracker *t, const char *name,
+                                               uint64_t *id);
+WATTPROF_API int wattprof_tracker_window_end(struct wattprof_tracker *t, uint64_t id);
+WATTPROF_API int wattprof_tracker_window_units(struct wattprof_tracker *t, uint64_t id,
+                                               double units, const char *name);
+/* Metric on window id, or on the run when id is 0. */
+WATTPROF_API int wattprof_tracker_metric(struct wattprof_tracker *t, uint64_t id, const char *name,
+                                         double value);
+/* Units of work of the whole run. */
+WATTPROF_API int wattprof_tracker_units(struct wattprof_tracker *t, double units, const char *name);
+
+/* The result after close, in-process mode: NULL before close or when remote (the
+ * enclosing run holds it). Borrowed from the tracker. */
+WATTPROF_API const struct wattprof_result *
+wattprof_tracker_result(const struct wattprof_tracker *t);
+/* The run as JSON (with windows and metrics) after close, in-process mode; released
+ * with wattprof_free(). Returns 0, -EINVAL (before close, or remote), -ENOMEM. */
+WATTPROF_API int wattprof_tracker_json(const struct wattprof_tracker *t, char **out);
 
 #ifdef __cplusplus
 }

@@ -326,6 +326,13 @@ int cmd_run(int argc, char **argv)
         cli_error("%s", wattprof_ctx_errmsg(ctx));
         goto done;
     }
+    const char *control;
+    if (wattprof_session_control_start(run, &control) == 0)
+        setenv("WATTPROF_CONTROL", control, 1);
+    else
+        cli_error("warning: no control socket for the command (%s); windows cannot be "
+                  "reported",
+                  wattprof_ctx_errmsg(ctx));
     int started = 0;
     code = measure(&o, run, &started);
     const struct wattprof_result *res = wattprof_session_result(run);

@@ -177,6 +177,36 @@ static void print_notes(const struct wattprof_result *r)
     }
 }
 
+#define SUMMARY_MAX_WINDOWS 20
+
+static void print_window(const struct wattprof_window_result *w)
+{
+    char e[32], u[32] = "";
+    cli_fmt_energy(e, sizeof(e), w->attributed_uj);
+    if (w->units > 0)
+        cli_fmt_energy_j(u, sizeof(u), (double)w->attributed_uj / 1e6 / w->units);
+    fprintf(stderr, "  %-18.18s %8.3f s %8.3f s %14s  %12s%s%s", w->name, (double)w->start_ns / 1e9,
+            (double)(w->end_ns - w->start_ns) / 1e9, e, u, w->units > 0 ? "/" : "",
+            w->units > 0 ? w->unit_name : "");
+    for (size_t m = 0; m < w->n_metrics && m < 3; m++)
+        fprintf(stderr, "  %s=%.6g", w->metrics[m].name, w->metrics[m].value);
+    fputs(w->complete ? "\n" : "  [incomplete]\n", stderr);
+}
+
+static void print_windows(const struct wattprof_result *r)
+{
+    if (r->n_windows == 0)
+        return;
+    fprintf(stderr, "  %-18s %10s %10s %14s  %12s\n", "window", "start", "duration", "attributed",
+            "per unit");
+    for (size_t i = 0; i < r->n_windows && i < SUMMARY_MAX_WINDOWS; i++)
+        print_window(&r->windows[i]);
+    if (r->n_windows > SUMMARY_MAX_WINDOWS)
+        fprintf(stderr, "  ... and %zu more windows (see --json)\n",
+                r->n_windows - SUMMARY_MAX_WINDOWS);
+    fputc('\n', stderr);
+}
+
 void run_output_summary(const struct wattprof_result *r, char *const *command, int argc)
 {
     fputs("\n wattprof: ", stderr);
@@ -189,5 +219,8 @@ void run_output_summary(const struct wattprof_result *r, char *const *command, i
     for (size_t i = 0; i < r->n_channels; i++)
         print_channel(&r->channels[i]);
     fputc('\n', stderr);
+    print_windows(r);
+    for (size_t i = 0; i < r->n_metrics; i++)
+        fprintf(stderr, "  metric %s = %.9g\n", r->metrics[i].name, r->metrics[i].value);
     print_notes(r);
 }

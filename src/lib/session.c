@@ -30,6 +30,7 @@ WATTPROF_API int wattprof_session_new(struct wattprof_ctx *ctx, struct wattprof_
         free(s);
         return -ENOMEM;
     }
+    pthread_mutex_init(&s->wlock, NULL);
     s->ctx = ctx;
     s->interval_ns = 100ull * 1000 * 1000;
     s->stat_fd = -1;
@@ -45,8 +46,11 @@ WATTPROF_API void wattprof_session_free(struct wattprof_session *s)
         return;
     if (s->started && !s->stopped)
         wattprof_session_stop(s);
+    wattprof_session_control_stop(s);
     if (s->started)
         sampler_release(s->sp);
+    session_windows_free(s);
+    pthread_mutex_destroy(&s->wlock);
     if (s->stat_fd >= 0)
         close(s->stat_fd);
     for (int i = 0; i < s->argc; i++)
@@ -128,17 +132,6 @@ WATTPROF_API int wattprof_session_start(struct wattprof_session *s)
     return 0;
 }
 
-static void warnf(struct wattprof_session *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void warnf(struct wattprof_session *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    sensor_vappend_line(s->warnings, sizeof(s->warnings), fmt, ap);
-    va_end(ap);
-}
-
 /* Fills the per-channel results from the sampler. */
 static void collect_channels(struct wattprof_session *s)
 {
@@ -173,14 +166,15 @@ static void report_channel_problems(struct wattprof_session *s)
             snprintf(s->details[i], SESSION_DETAIL_MAX,
                      "stopped reading %.3f s into the run (%s); energy up to then is kept", at,
                      strerror(-c->lost_err));
-            warnf(s, "%s: %s", c->ch->name, s->details[i]);
+            session_warnf(s, "%s: %s", c->ch->name, s->details[i]);
         }
         if (c->anomalies)
-            warnf(s, "%s: %llu impossible reading(s) rejected (%.6f J not counted)", c->ch->name,
-                  (unsigned long long)c->anomalies, (double)c->rejected_uj / 1e6);
+            session_warnf(s, "%s: %llu impossible reading(s) rejected (%.6f J not counted)",
+                          c->ch->name, (unsigned long long)c->anomalies,
+                          (double)c->rejected_uj / 1e6);
         if (c->resets)
-            warnf(s, "%s: the counter restarted %llu time(s) (driver reload or resume)",
-                  c->ch->name, (unsigned long long)c->resets);
+            session_warnf(s, "%s: the counter restarted %llu time(s) (driver reload or resume)",
+                          c->ch->name, (unsigned long long)c->resets);
     }
 }
 
@@ -213,8 +207,8 @@ static void drop_dead_counters(struct wattprof_session *s, uint64_t duration_ns,
                      "stayed at zero while the CPU was busy; not counted");
         }
     }
-    warnf(s, "measured counters stayed at zero while the CPU was busy: %s",
-          models ? "the total is the model's estimate" : "no total can be given");
+    session_warnf(s, "measured counters stayed at zero while the CPU was busy: %s",
+                  models ? "the total is the model's estimate" : "no total can be given");
 }
 
 /* A backend that exists but cannot be read is never silent: the figures may then be
@@ -225,7 +219,7 @@ static void report_unreadable_backends(struct wattprof_session *s)
     for (size_t i = 0; i < set->n; i++) {
         const struct sensors_entry *e = &set->entries[i];
         if (!e->skipped && e->sensor && (e->status == -EACCES || e->status == -EPERM))
-            warnf(s, "%s not used: %s", e->ops->name, e->sensor->errmsg);
+            session_warnf(s, "%s not used: %s", e->ops->name, e->sensor->errmsg);
     }
 }
 
@@ -344,10 +338,17 @@ WATTPROF_API int wattprof_session_stop(struct wattprof_session *s)
 {
     if (!s->started || s->stopped)
         return ctx_errorf(s->ctx, -EALREADY, "the session is not running");
+    wattprof_session_control_stop(s);
     sampler_stop(s->sp);
     read_cpu(s, &s->cpu_end);
     s->stopped = 1;
+    session_windows_close_all(s);
     compute_result(s);
+    if (session_windows_results(s) < 0)
+        return ctx_errorf(s->ctx, -ENOMEM, "out of memory for the window results");
+    if (s->protocol_errors)
+        session_warnf(s, "%lu control message(s) could not be understood and were ignored",
+                      s->protocol_errors);
     return 0;
 }
 
@@ -412,6 +413,7 @@ WATTPROF_API int wattprof_session_set_workload_pid(struct wattprof_session *s, i
 {
     if (pid < 0)
         return ctx_errorf(s->ctx, -EINVAL, "invalid process id %d", pid);
+    s->workload_pid = pid;
     for (size_t i = 0; i < s->n_active; i++)
         atomic_store(&s->active[i]->workload_pid, pid);
     return 0;

@@ -10,6 +10,36 @@
 #include "wattprof.h"
 
 #define SESSION_DETAIL_MAX 192
+#define SESSION_NAME_MAX 65 /* window, metric and tag names: 64 bytes + NUL */
+#define SESSION_MAX_METRICS 64
+
+struct session_metric {
+    char name[SESSION_NAME_MAX];
+    double value;
+};
+
+/* The state at one edge of a window: counters read at that instant. */
+struct session_edge {
+    uint64_t t_ns;
+    uint64_t machine_busy_ticks;
+    uint64_t workload_cpu_ns;
+    uint64_t *energy_uj;     /* per sampler channel */
+    uint64_t *attributed_uj; /* per sampler channel (device shares) */
+};
+
+struct session_window {
+    char name[SESSION_NAME_MAX];
+    char tag[SESSION_NAME_MAX]; /* the control protocol's handle, "" from the C API */
+    int ended;
+    struct session_edge start;
+    struct session_edge end;
+    double units;
+    char unit_name[64];
+    size_t n_metrics;
+    struct session_metric metrics[SESSION_MAX_METRICS];
+};
+
+struct session_control; /* control.c */
 
 struct wattprof_session {
     struct wattprof_ctx *ctx; /* borrowed */
@@ -39,11 +69,36 @@ struct wattprof_session {
     char unit_name[64];
     struct host_info host;
 
+    /* Windows and metrics; guarded by wlock (the control server adds them from its
+     * thread). */
+    pthread_mutex_t wlock;
+    struct session_window **windows;
+    size_t n_windows;
+    size_t cap_windows;
+    struct session_metric run_metrics[SESSION_MAX_METRICS];
+    size_t n_run_metrics;
+    int workload_pid; /* root of the tracked tree, 0: this process is the workload */
+    struct session_control *control;
+    unsigned long protocol_errors;
+
     struct wattprof_channel_result channels[SAMPLER_MAX_CHANNELS];
     char details[SAMPLER_MAX_CHANNELS][SESSION_DETAIL_MAX];
     char warnings[2048];
     struct wattprof_result result;
     int have_result;
+    struct wattprof_window_result *window_results; /* n_windows, after stop */
+    struct wattprof_metric *metric_results;        /* all metrics, flat, after stop */
 };
+
+/* Windows (session_window.c). */
+int session_window_find_tag(struct wattprof_session *s, const char *tag, uint64_t *id);
+int session_window_begin_tagged(struct wattprof_session *s, const char *name, const char *tag,
+                                uint64_t *id);
+int session_name_valid(const char *name);
+void session_windows_close_all(struct wattprof_session *s);
+int session_windows_results(struct wattprof_session *s);
+void session_windows_free(struct wattprof_session *s);
+void session_warnf(struct wattprof_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -136,6 +136,47 @@ static void write_totals(struct json *j, const struct wattprof_result *r)
     json_end_object(j);
 }
 
+static void write_metrics(struct json *j, const char *key, const struct wattprof_metric *m,
+                          size_t n)
+{
+    json_begin_object(j, key);
+    for (size_t i = 0; i < n; i++)
+        json_double(j, m[i].name, m[i].value);
+    json_end_object(j);
+}
+
+static void write_window(struct json *j, const struct wattprof_result *r,
+                         const struct wattprof_window_result *w)
+{
+    json_begin_object(j, NULL);
+    json_u64(j, "id", w->id);
+    json_string(j, "name", w->name);
+    seconds(j, "start_s", w->start_ns);
+    seconds(j, "end_s", w->end_ns);
+    joules(j, "energy_j", w->energy_uj);
+    joules(j, "attributed_energy_j", w->attributed_uj);
+    if (w->units > 0) {
+        json_double(j, "units", w->units);
+        json_string(j, "unit_name", w->unit_name);
+        json_double(j, "energy_per_unit_j", (double)w->attributed_uj / 1e6 / w->units);
+    } else {
+        json_null(j, "units");
+        json_null(j, "unit_name");
+        json_null(j, "energy_per_unit_j");
+    }
+    write_metrics(j, "metrics", w->metrics, w->n_metrics);
+    json_begin_array(j, "channels");
+    for (size_t c = 0; c < w->n_channels && c < r->n_channels; c++) {
+        json_begin_object(j, NULL);
+        json_string(j, "name", r->channels[c].info.name);
+        joules(j, "energy_j", w->channel_uj[c]);
+        json_end_object(j);
+    }
+    json_end_array(j);
+    json_bool(j, "complete", w->complete);
+    json_end_object(j);
+}
+
 static void write_lines(struct json *j, const char *key, const char *text)
 {
     json_begin_array(j, key);
@@ -183,6 +224,11 @@ static void write_run(struct json *j, const struct wattprof_session *s)
     json_begin_array(j, "channels");
     for (size_t i = 0; i < r->n_channels; i++)
         write_channel(j, &r->channels[i], r->idle_measured);
+    json_end_array(j);
+    write_metrics(j, "metrics", r->metrics, r->n_metrics);
+    json_begin_array(j, "windows");
+    for (size_t i = 0; i < r->n_windows; i++)
+        write_window(j, r, &r->windows[i]);
     json_end_array(j);
     write_lines(j, "warnings", r->warnings);
 }
