@@ -24,6 +24,7 @@ struct command {
 
 int cmd_run(int argc, char **argv);
 int cmd_sensors(int argc, char **argv);
+int cmd_control(int argc, char **argv);
 
 /* Sensor options shared by `run` and `sensors`. */
 struct cli_sensor_opts {

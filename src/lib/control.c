@@ -18,7 +18,7 @@
 #define CONTROL_LINE_MAX 1024 /* bytes, newline included */
 #define CONTROL_MAX_CLIENTS 64
 #define CONTROL_MAX_WORDS 5
-#define CONTROL_ERRORS_SHOWN 5
+#define CONTROL_ERRORS_SHOWN 10
 
 struct control_client {
     int fd;
@@ -163,9 +163,29 @@ static int read_client(struct session_control *c, struct control_client *cl)
     return 1;
 }
 
-/* At stop: everything the clients sent before is read. */
+static void accept_client(struct session_control *c);
+
+/* At stop: everything the clients sent before is read, from the connections already
+ * accepted and from those still waiting in the backlog (a last message sent just
+ * before the workload exited). */
 static void drain_all(struct session_control *c)
 {
+    for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+        while (c->clients[i].fd >= 0 && read_client(c, &c->clients[i]))
+            ;
+    for (int more = 1; more;) {
+        size_t before = 0;
+        for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+            before += c->clients[i].fd >= 0;
+        accept_client(c);
+        size_t after = 0;
+        for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+            after += c->clients[i].fd >= 0;
+        more = after > before;
+        for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+            while (c->clients[i].fd >= 0 && read_client(c, &c->clients[i]))
+                ;
+    }
     for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
         while (c->clients[i].fd >= 0 && read_client(c, &c->clients[i]))
             ;

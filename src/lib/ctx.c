@@ -38,6 +38,7 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
     const char *data =
         access(WATTPROF_DATADIR, R_OK) == 0 ? WATTPROF_DATADIR : WATTPROF_SOURCE_DATADIR;
     env_or(ctx->data_dir, sizeof(ctx->data_dir), "WATTPROF_DATA", data);
+    env_or(ctx->only, sizeof(ctx->only), "WATTPROF_SENSORS", "");
     env_or(ctx->nvml_lib, sizeof(ctx->nvml_lib), "WATTPROF_NVML_LIB", "");
     env_or(ctx->ipmi_dev, sizeof(ctx->ipmi_dev), "WATTPROF_IPMI_DEV", "/dev/ipmi0");
     const char *cvd = getenv("CUDA_VISIBLE_DEVICES");

@@ -50,12 +50,16 @@ static int connect_control(struct wattprof_tracker *t, const char *path)
         return tracker_errorf(t, -ENAMETOOLONG, "WATTPROF_CONTROL '%s' is too long", path);
     memcpy(sa.sun_path, path, strlen(path) + 1);
     t->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (t->fd < 0 || connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        return tracker_errorf(t, -errno,
-                              "cannot connect to the enclosing wattprof run at '%s' "
-                              "(WATTPROF_CONTROL): %s",
-                              path, strerror(errno));
-    return 0;
+    if (t->fd >= 0 && connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        return 0;
+    int e = errno;
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+    return tracker_errorf(t, -e,
+                          "cannot connect to the enclosing wattprof run at '%s' "
+                          "(WATTPROF_CONTROL): %s",
+                          path, strerror(e));
 }
 
 static int open_local(struct wattprof_tracker *t)

@@ -68,6 +68,12 @@ struct sensor_sys {
     int (*perf_event_open)(void *attr, int pid, int cpu, int group_fd, unsigned long flags);
     /* read(2) of one perf counter: returns 0 and the count, or a negative errno. */
     int (*perf_read)(int fd, uint64_t *count);
+    /* The IPMI device (ipmi-dcmi): open(2) returns an fd, ioctl(2) 0, or a negative errno;
+     * ipmi_poll waits for input on fd: 1 when readable, 0 on timeout, or a negative errno. */
+    int (*ipmi_open)(const char *path, int flags);
+    int (*ipmi_ioctl)(int fd, unsigned long request, void *arg);
+    int (*ipmi_poll)(int fd, int timeout_ms);
+    int (*ipmi_close)(int fd);
 };
 
 /* User settings some backends need; strings borrowed, NULL when not set. */
@@ -140,6 +146,9 @@ uint64_t sensor_now_ns(void);
 extern const struct sensor_ops rapl_perf_sensor_ops;
 extern const struct sensor_ops rapl_powercap_sensor_ops;
 extern const struct sensor_ops model_sensor_ops;
+extern const struct sensor_ops ipmi_dcmi_sensor_ops;
+extern const struct sensor_ops meter_sensor_ops;
+extern const struct sensor_ops ptd_sensor_ops;
 
 /* Returns 1 when pid is root or one of its descendants (walks PPid in
  * <proc_root>/<pid>/status; no allocation), else 0. */

@@ -86,7 +86,8 @@ static int fake_perf_read(int fd, uint64_t *count)
     return -EBADF;
 }
 
-static const struct sensor_sys fake_sys = { fake_perf_event_open, fake_perf_read };
+static const struct sensor_sys fake_sys = { .perf_event_open = fake_perf_event_open,
+                                            .perf_read = fake_perf_read };
 
 static int setup(void **state)
 {

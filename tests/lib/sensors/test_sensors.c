@@ -35,7 +35,7 @@ static int fake_read(int fd, uint64_t *count)
     return 0;
 }
 
-static const struct sensor_sys fake_sys = { fake_open, fake_read };
+static const struct sensor_sys fake_sys = { .perf_event_open = fake_open, .perf_read = fake_read };
 
 static char tree[64];
 
