@@ -263,8 +263,9 @@ WATTPROF_API int wattprof_session_json(const struct wattprof_session *s, char **
  * against the session's sampler; one caller thread at a time. Windows are numbered from
  * 1 in the order they began. */
 
-/* Begins a window now. *id receives its number. Returns 0, -EINVAL (name empty or over
- * 64 bytes, session not running) or -ENOMEM. */
+/* Begins a window now. *id receives its number. Names are 1 to 64 of
+ * A-Z a-z 0-9 _ . : / - (as metric and unit names). Returns 0, -EINVAL (bad name, session
+ * not running) or -ENOMEM. */
 WATTPROF_API int wattprof_session_window_begin(struct wattprof_session *s, const char *name,
                                                uint64_t *id);
 /* Ends window id now. Returns 0, -ENOENT (no such window), -EALREADY (already ended). */
@@ -324,6 +325,10 @@ WATTPROF_API const char *wattprof_tracker_errmsg(const struct wattprof_tracker *
 /* 1 when reporting to an enclosing `wattprof run`, 0 when measuring in-process. */
 WATTPROF_API int wattprof_tracker_is_remote(const struct wattprof_tracker *t);
 
+/* The window calls work as their wattprof_session_* counterparts (same names, same
+ * rules, same errors), on the in-process session or sent to the enclosing run. In remote
+ * mode a message the run cannot apply (ending a window twice) is reported in the run's
+ * warnings, not returned here. -ENODEV when the tracker could not start. */
 WATTPROF_API int wattprof_tracker_window_begin(struct wattprof_tracker *t, const char *name,
                                                uint64_t *id);
 WATTPROF_API int wattprof_tracker_window_end(struct wattprof_tracker *t, uint64_t id);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Counts test cases from meson's testlog.json files and prints the closing line
 'tests: N passed, N failed, N skipped' that CI reads. Each TAP line of a test is one
-case; a test that exits 77 is one skipped case; a test that failed without a failing
+case (for pytest, each PASSED/FAILED/ERROR line of its -rA summary; SKIPPED [N] is N
+cases); a test that exits 77 is one skipped case; a test that failed without a failing
 TAP line (a crash, a leak report at exit) counts as one failed case."""
 import json
 import re
@@ -20,6 +21,10 @@ def count(path):
             ok = len(re.findall(r"^ok \d+(?! # SKIP)", out, re.M))
             skip = len(re.findall(r"^ok \d+.*# SKIP", out, re.M))
             bad = len(re.findall(r"^not ok \d+", out, re.M))
+            if ok + skip + bad == 0:  # pytest -rA: one result line per case, skips grouped
+                ok = len(re.findall(r"^(?:PASSED|XFAIL|XPASS) \S+::", out, re.M))
+                skip = sum(int(n) for n in re.findall(r"^SKIPPED \[(\d+)\] ", out, re.M))
+                bad = len(re.findall(r"^(?:FAILED|ERROR) \S+", out, re.M))
             if result == "SKIP":
                 skipped += 1
                 continue

@@ -106,11 +106,14 @@ WATTPROF_API int wattprof_ctx_set_backends(struct wattprof_ctx *ctx, const char 
     for (const char *p = list; p && *p;) {
         size_t len = strcspn(p, ",");
         snprintf(name, sizeof(name), "%.*s", (int)(len < 63 ? len : 63), p);
-        if (!sensors_known(name))
-            return ctx_errorf(ctx, -EINVAL,
-                              "unknown sensor backend '%s' (known: rapl-perf, rapl-powercap, "
-                              "model)",
-                              name);
+        if (!sensors_known(name)) {
+            char known[512];
+            size_t kl = 0;
+            for (size_t i = 0; sensor_backends[i] && kl < sizeof(known); i++)
+                kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s", i ? ", " : "",
+                                       sensor_backends[i]->name);
+            return ctx_errorf(ctx, -EINVAL, "unknown sensor backend '%s' (known: %s)", name, known);
+        }
         p += len;
         if (*p == ',')
             p++;

@@ -197,15 +197,18 @@ void json_fixed(struct json *j, const char *key, uint64_t value, unsigned decima
 
 void json_double(struct json *j, const char *key, double value)
 {
-    double a = fabs(value) * 1e6 + 0.5;
-    if (!isfinite(value) || a >= 1.8e19) {
+    if (!isfinite(value)) {
         json_null(j, key);
         return;
     }
-    uint64_t v = (uint64_t)a;
-    char b[48];
-    b[0] = '-';
-    fmt_fixed(b + 1, sizeof(b) - 1, v, 6);
+    /* the shortest text that reads back as the same double, in any locale */
+    char b[40];
+    snprintf(b, sizeof(b), "%.15g", value);
+    if (strtod(b, NULL) != value)
+        snprintf(b, sizeof(b), "%.17g", value);
+    for (char *p = b; *p; p++)
+        if (*p == ',')
+            *p = '.';
     member(j, key);
-    puts_(j, value < 0 && v != 0 ? b : b + 1);
+    puts_(j, b);
 }

@@ -33,7 +33,8 @@ void json_u64(struct json *j, const char *key, uint64_t value);
 void json_i64(struct json *j, const char *key, int64_t value);
 /* value / 10^decimals with exactly that many decimals: json_fixed(j, "energy_j", uj, 6). */
 void json_fixed(struct json *j, const char *key, uint64_t value, unsigned decimals);
-/* A finite double with up to 6 decimals (rounded, trailing zeros kept short). */
+/* A double, the shortest text that reads back as the same value ("0.25", "1e-07");
+ * null when not finite. */
 void json_double(struct json *j, const char *key, double value);
 
 #endif

@@ -211,14 +211,25 @@ static void drop_dead_counters(struct wattprof_session *s, uint64_t duration_ns,
                   models ? "the total is the model's estimate" : "no total can be given");
 }
 
-/* A backend that exists but cannot be read is never silent: the figures may then be
- * estimates while real counters are there (energy_uj is root-only since Linux 5.10). */
+/* Was this backend asked for by name (--meter, --ptd, --hwmon)? */
+static int requested(const struct sensor_config *cfg, const char *name)
+{
+    return (strcmp(name, "meter") == 0 && cfg->meter_cmd) ||
+           (strcmp(name, "ptd") == 0 && cfg->ptd_addr) ||
+           (strcmp(name, "hwmon") == 0 && cfg->hwmon);
+}
+
+/* A backend that exists but cannot be read, or that the user asked for and that failed,
+ * is never silent: the figures may then be estimates while real counters are there
+ * (energy_uj is root-only since Linux 5.10). Absent hardware (-ENODEV) is not news. */
 static void report_unreadable_backends(struct wattprof_session *s)
 {
     const struct sensors *set = &s->ctx->sensors;
     for (size_t i = 0; i < set->n; i++) {
         const struct sensors_entry *e = &set->entries[i];
-        if (!e->skipped && e->sensor && (e->status == -EACCES || e->status == -EPERM))
+        if (e->skipped || !e->sensor || e->status == 0)
+            continue;
+        if (e->status != -ENODEV || requested(&s->ctx->cfg, e->ops->name))
             session_warnf(s, "%s not used: %s", e->ops->name, e->sensor->errmsg);
     }
 }

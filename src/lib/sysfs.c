@@ -88,3 +88,26 @@ int sysfs_pread_u64(int fd, uint64_t *out)
         return -ENODATA;
     return sysfs_parse_u64(buf, out);
 }
+
+const char *sysfs_strerror(int neg_err)
+{
+    static const struct {
+        int err;
+        const char *text;
+    } texts[] = {
+        { EACCES, "Permission denied" },
+        { EPERM, "Operation not permitted" },
+        { ENOENT, "No such file or directory" },
+        { ENODEV, "No such device" },
+        { EIO, "Input/output error" },
+        { EINVAL, "not a decimal number" },
+        { ERANGE, "negative value" },
+        { ENODATA, "empty file" },
+        { ENOSPC, "no channel left" },
+        { ENAMETOOLONG, "path too long" },
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (texts[i].err == -neg_err)
+            return texts[i].text;
+    return "read error";
+}

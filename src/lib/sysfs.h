@@ -30,4 +30,8 @@ int sysfs_pread_u64(int fd, uint64_t *out);
  * Returns 0 or -EINVAL. */
 int sysfs_parse_u64(const char *s, uint64_t *out);
 
+/* Text for the negative errno of a file read, the same in every locale (for notes and
+ * messages): "Permission denied", "not a decimal number", "empty file", ... */
+const char *sysfs_strerror(int neg_err);
+
 #endif

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 struct wattprof_tracker {
@@ -20,7 +22,9 @@ struct wattprof_tracker {
     int closed;
     struct wattprof_ctx *ctx;         /* in-process */
     struct wattprof_session *session; /* in-process; NULL when measuring failed */
+    uint64_t cpu_at_open_ns;          /* in-process: this process's CPU time at open */
     char errmsg[2048];
+    char start_error[2048]; /* why it could not start, kept for later calls */
 };
 
 static int tracker_errorf(struct wattprof_tracker *t, int err, const char *fmt, ...)
@@ -79,6 +83,18 @@ static int open_local(struct wattprof_tracker *t)
     return r;
 }
 
+/* CPU time of this process and its reaped children, ns. */
+static uint64_t own_cpu_ns(void)
+{
+    struct timespec ts;
+    struct rusage ru;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+           (uint64_t)ru.ru_utime.tv_sec * 1000000000u + (uint64_t)ru.ru_utime.tv_usec * 1000 +
+           (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000;
+}
+
 WATTPROF_API int wattprof_tracker_open(struct wattprof_tracker **out)
 {
     struct wattprof_tracker *t = calloc(1, sizeof(*t));
@@ -86,12 +102,18 @@ WATTPROF_API int wattprof_tracker_open(struct wattprof_tracker **out)
     if (!t)
         return -ENOMEM;
     t->fd = -1;
+    t->cpu_at_open_ns = own_cpu_ns();
     const char *control = getenv("WATTPROF_CONTROL");
+    int r;
     if (control && *control) {
         t->remote = 1;
-        return connect_control(t, control);
+        r = connect_control(t, control);
+    } else {
+        r = open_local(t);
     }
-    return open_local(t);
+    if (r < 0)
+        snprintf(t->start_error, sizeof(t->start_error), "%s", t->errmsg);
+    return r;
 }
 
 WATTPROF_API const char *wattprof_tracker_errmsg(const struct wattprof_tracker *t)
@@ -137,8 +159,7 @@ static int usable(struct wattprof_tracker *t, const char *name, const char *what
     if (t->closed)
         return tracker_errorf(t, -EINVAL, "the tracker is closed");
     if (t->remote ? t->fd < 0 : !t->session)
-        return tracker_errorf(t, -ENODEV, "the tracker is not measuring: %s",
-                              t->errmsg[0] ? t->errmsg : "it could not start");
+        return tracker_errorf(t, -ENODEV, "the tracker is not measuring: %s", t->start_error);
     if (name && !session_name_valid(name))
         return tracker_errorf(
             t, -EINVAL, "invalid %s name '%.80s': 1 to 64 of A-Z a-z 0-9 _ . : / -", what, name);
@@ -235,7 +256,13 @@ WATTPROF_API int wattprof_tracker_close(struct wattprof_tracker *t)
         t->fd = -1;
         return 0;
     }
-    return t->session ? from_ctx(t, wattprof_session_stop(t->session)) : 0;
+    if (!t->session)
+        return 0;
+    /* the workload is this process: its CPU time since open is the attribution basis */
+    uint64_t cpu = own_cpu_ns();
+    wattprof_session_set_workload_cpu_ns(t->session,
+                                         cpu > t->cpu_at_open_ns ? cpu - t->cpu_at_open_ns : 0);
+    return from_ctx(t, wattprof_session_stop(t->session));
 }
 
 WATTPROF_API void wattprof_tracker_free(struct wattprof_tracker *t)

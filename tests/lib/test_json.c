@@ -38,8 +38,8 @@ static void test_json_object_layout_and_numbers(void **state)
                          "  \"schema\": \"wattprof.run/1\",\n"
                          "  \"energy_j\": 1.234567,\n"
                          "  \"zero_j\": 0.000005,\n"
-                         "  \"share\": 0.250000,\n"
-                         "  \"neg\": -1.500000,\n"
+                         "  \"share\": 0.25,\n"
+                         "  \"neg\": -1.5,\n"
                          "  \"idle_power_w\": null,\n"
                          "  \"command\": [\n"
                          "    \"a\",\n"
@@ -65,6 +65,20 @@ static void test_json_escapes_control_and_quotes(void **state)
     free(s);
 }
 
+static void test_json_double_round_trips(void **state)
+{
+    (void)state;
+    const double v[] = { 1e-7, 0.1, 1.0 / 3.0, 123456789.125, -2.0, 0.0 };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct json j;
+        json_init(&j);
+        json_double(&j, NULL, v[i]);
+        char *s = json_take(&j);
+        assert_true(strtod(s, NULL) == v[i]);
+        free(s);
+    }
+}
+
 static void test_json_ignores_locale(void **state)
 {
     (void)state;
@@ -74,7 +88,7 @@ static void test_json_ignores_locale(void **state)
     json_init(&j);
     json_double(&j, NULL, 2.5);
     char *s = json_take(&j);
-    assert_string_equal(s, "2.500000");
+    assert_string_equal(s, "2.5");
     free(s);
     setlocale(LC_NUMERIC, "C");
 }
@@ -84,6 +98,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_object_layout_and_numbers),
         cmocka_unit_test(test_json_escapes_control_and_quotes),
+        cmocka_unit_test(test_json_double_round_trips),
         cmocka_unit_test(test_json_ignores_locale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,28 +79,6 @@ struct powercap_priv {
     size_t chan_zone[SENSOR_MAX_CHANNELS]; /* channel i reads zones[chan_zone[i]].fd */
 };
 
-/* Locale-independent text for the errors these files produce (notes and errmsg). */
-static const char *powercap_strerror(int neg_err)
-{
-    static const struct {
-        int err;
-        const char *text;
-    } texts[] = {
-        { EACCES, "Permission denied" },
-        { EPERM, "Operation not permitted" },
-        { ENOENT, "No such file or directory" },
-        { ENODEV, "No such device" },
-        { EIO, "Input/output error" },
-        { EINVAL, "not a decimal number" },
-        { ENODATA, "empty file" },
-        { ENAMETOOLONG, "path too long" },
-    };
-    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-        if (texts[i].err == -neg_err)
-            return texts[i].text;
-    return "read error";
-}
-
 /* Parses 1..8 digits in base 10 or 16 at *p and advances *p. Returns 0 or -EINVAL. */
 static int parse_uint(const char **p, unsigned base, unsigned *out)
 {
@@ -259,9 +237,9 @@ static int zone_open_energy(struct sensor *s, struct powercap_zone *z)
                              "cannot read '%s': %s (energy_uj is root-only since Linux 5.10, "
                              "CVE-2020-8694); run as root, or grant CAP_PERFMON to use the "
                              "perf power PMU instead",
-                             path, powercap_strerror(r));
+                             path, sysfs_strerror(r));
     if (r < 0) {
-        sensor_notef(s, "ignored %s (%s): energy_uj: %s", z->id, z->name, powercap_strerror(r));
+        sensor_notef(s, "ignored %s (%s): energy_uj: %s", z->id, z->name, sysfs_strerror(r));
         z->state = ZONE_SKIPPED;
     }
     return 0;
@@ -457,7 +435,7 @@ static void powercap_add_channel(struct sensor *s, struct powercap_priv *p, size
     snprintf(c->note, sizeof(c->note), "class/powercap/%s/energy_uj, ~1 ms update", z->id);
     if (z->range_err < 0)
         sensor_notef(s, "%s (%s): max_energy_range_uj: %s: wraps cannot be corrected", z->id,
-                     z->name, powercap_strerror(z->range_err));
+                     z->name, sysfs_strerror(z->range_err));
 }
 
 /* One channel per kept zone, in zone order; psys counts only without packages. */

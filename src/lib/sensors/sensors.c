@@ -9,8 +9,15 @@
 const struct sensor_ops *const sensor_backends[] = {
     &rapl_perf_sensor_ops,
     &rapl_powercap_sensor_ops,
+    &nvml_sensor_ops,
+    &amdgpu_sensor_ops,
+    &intel_gpu_sensor_ops,
+    &hwmon_sensor_ops,
     /* GPUs: nvml, amdgpu, intel-gpu; then generic hwmon; then whole-node meters:
      * ipmi-dcmi, meter, ptd. The model stays last. */
+    &ipmi_dcmi_sensor_ops,
+    &meter_sensor_ops,
+    &ptd_sensor_ops,
     &model_sensor_ops,
     NULL,
 };
