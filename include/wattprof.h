@@ -348,6 +348,108 @@ wattprof_tracker_result(const struct wattprof_tracker *t);
  * with wattprof_free(). Returns 0, -EINVAL (before close, or remote), -ENOMEM. */
 WATTPROF_API int wattprof_tracker_json(const struct wattprof_tracker *t, char **out);
 
+/* ---- Run history: the store ----------------------------------------------------------- *
+ * Every run can be recorded in a store: one SQLite file (docs/store.md) that several
+ * processes may write at once. A session given a store (wattprof_session_set_store) writes
+ * its run at start (marked incomplete), its samples every flush interval while it runs,
+ * and its result at stop, so a killed process loses at most one flush interval. Runs are
+ * named by ids of 8 lowercase hex characters; any unambiguous prefix resolves to one.
+ * Threads: a store is used by one thread at a time, except that the sessions recording
+ * into it write from their own threads; close it after freeing those sessions.
+ *
+ *     struct wattprof_store *st;
+ *     if (wattprof_store_open(path, &st) < 0)
+ *         fprintf(stderr, "%s\n", wattprof_store_errmsg(st));   (st may be NULL: ENOMEM)
+ *     wattprof_session_set_store(run, st);
+ *     wattprof_session_add_label(run, "model", "mlp");
+ *     ... start, stop ...
+ *     printf("run %s\n", wattprof_session_id(run));
+ *     wattprof_session_free(run);
+ *     wattprof_store_close(st);
+ */
+struct wattprof_store;
+
+/* The default path: $WATTPROF_DB, else $XDG_DATA_HOME/wattprof/wattprof.db, else
+ * $HOME/.local/share/wattprof/wattprof.db. Writes into buf; returns 0 or -ENAMETOOLONG/-ENOENT
+ * (no HOME). */
+WATTPROF_API int wattprof_store_default_path(char *buf, size_t size);
+
+/* Opens (creating, with its missing directories 0700, and migrating) a store. *out is set
+ * even on failure (NULL only on -ENOMEM), so wattprof_store_errmsg() can say why; free it
+ * with wattprof_store_close() either way. Returns 0, -EINVAL (a directory, not SQLite, a
+ * newer schema: "'PATH' was written by a newer wattprof (schema 7; this one knows up to
+ * 1)"), -EACCES (read-only), -EIO (corrupt, or SQLite failed) or -ENOMEM. A file that
+ * is refused is never written to. The flush interval is $WATTPROF_FLUSH_MS when set
+ * (1 to 3600000), else 5000 ms. */
+WATTPROF_API int wattprof_store_open(const char *path, struct wattprof_store **out);
+/* Closes the store; accepts NULL. Sessions recording into it must be freed first. */
+WATTPROF_API void wattprof_store_close(struct wattprof_store *st);
+/* The message of the last failure ("" when none); borrowed until the next call on st. */
+WATTPROF_API const char *wattprof_store_errmsg(const struct wattprof_store *st);
+/* How often (ms, 1 to 3600000) sessions started from now on write their samples.
+ * Returns 0 or -EINVAL. */
+WATTPROF_API int wattprof_store_set_flush_ms(struct wattprof_store *st, unsigned ms);
+
+/* Before start: the session records itself in st (borrowed; must outlive the session);
+ * NULL: not stored. When the store cannot record the run, start still succeeds and the
+ * reason is in the run's warnings. Returns 0 or -EBUSY (after start). */
+WATTPROF_API int wattprof_session_set_store(struct wattprof_session *s, struct wattprof_store *st);
+/* Before start: a label stored with the run (key: 1 to 64 of A-Z a-z 0-9 _ . -; value: up
+ * to 255 bytes without ',' or newline); a later value of the same key replaces the
+ * earlier. Slurm's SLURM_JOB_ID, SLURM_PROCID, SLURM_NODEID and, inside Kubernetes,
+ * POD_NAME, POD_NAMESPACE, NODE_NAME (or MY_POD_NAME ...) are added at start as
+ * slurm.job_id, slurm.procid, slurm.nodeid, k8s.pod, k8s.namespace, k8s.node unless
+ * given. Strings are copied. Returns 0, -EINVAL (bad key or value, over 64 labels) or
+ * -EBUSY (after start). */
+WATTPROF_API int wattprof_session_add_label(struct wattprof_session *s, const char *key,
+                                            const char *value);
+/* The run id once started with a store, else NULL. Borrowed from the session. */
+WATTPROF_API const char *wattprof_session_id(const struct wattprof_session *s);
+
+struct wattprof_run_row { /* one line of `wattprof list` */
+    char id[16];
+    uint64_t started_at_unix_ms;
+    uint64_t duration_ns;
+    char command[256]; /* argv joined by spaces, truncated */
+    uint64_t energy_uj;
+    const char *energy_provenance; /* static string */
+    int complete;
+    int exit_code; /* -1 while unknown (an incomplete run) */
+    double units;
+    char unit_name[64];
+    char labels[256]; /* "k=v,k2=v2" */
+};
+struct wattprof_list_filter {
+    size_t limit;           /* 0 = no limit; newest first */
+    uint64_t since_unix_ms; /* 0 = all */
+    const char *label;      /* "k=v" or NULL */
+};
+/* Rows newest first into a malloc'd array released with wattprof_free() (NULL and 0 when
+ * none); f may be NULL (all runs). An incomplete run shows what was saved so far. Returns 0,
+ * -EINVAL (label filter without '='), -EIO or -ENOMEM. */
+WATTPROF_API int wattprof_store_list(struct wattprof_store *st,
+                                     const struct wattprof_list_filter *f,
+                                     struct wattprof_run_row **rows, size_t *n);
+/* Resolves an id prefix: 0 and the full id, -ENOENT (no run), -EINVAL ambiguous (errmsg lists
+ * the candidates). */
+WATTPROF_API int wattprof_store_resolve(struct wattprof_store *st, const char *prefix, char id[16]);
+/* The stored run's JSON, schema wattprof.run/1 with "id": for a finished run exactly what
+ * wattprof_session_json() gave; for an incomplete run what was saved so far, built from the
+ * tables, with "complete": false. Release with wattprof_free(). Returns 0, -ENOENT, -EIO,
+ * -ENOMEM. */
+WATTPROF_API int wattprof_store_run_json(struct wattprof_store *st, const char *id, char **json);
+/* The downsampled power series of a run: one point per second of the run, the mean power of
+ * each channel over that second, as JSON {"channels": [names], "t_s": [0, 1, ...] (the
+ * second's start, from the run's start), "power_w": [[per channel], ...]}. Kept by gc.
+ * Release with wattprof_free(). Returns 0, -ENOENT, -EIO, -ENOMEM. */
+WATTPROF_API int wattprof_store_series_json(struct wattprof_store *st, const char *id, char **json);
+/* Deletes a run (full id) with its labels, samples and series. Returns 0 or -ENOENT. */
+WATTPROF_API int wattprof_store_delete(struct wattprof_store *st, const char *id);
+/* Drops raw samples of runs older than keep_days (summaries and downsampled series stay);
+ * *runs_pruned receives how many runs lost theirs. Returns 0 or -EIO. */
+WATTPROF_API int wattprof_store_gc(struct wattprof_store *st, unsigned keep_days,
+                                   uint64_t *runs_pruned);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,13 @@ struct command {
 int cmd_run(int argc, char **argv);
 int cmd_sensors(int argc, char **argv);
 int cmd_control(int argc, char **argv);
+/* The run history: cmd_list.c, cmd_show.c, cmd_compare.c, cmd_export.c, cmd_delete.c. */
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 /* Sensor options shared by `run` and `sensors`. */
 struct cli_sensor_opts {

@@ -19,6 +19,7 @@
 
 /* How long to wait for orphaned descendants that are still exiting. */
 #define ORPHAN_GRACE_MS 20
+#define RUN_MAX_LABELS 64
 
 struct run_opts {
     unsigned long interval_ms;
@@ -28,6 +29,10 @@ struct run_opts {
     double idle_baseline_s;
     struct cli_sensor_opts sensor;
     int quiet;
+    const char *db_path; /* --db */
+    int no_store;
+    const char *labels[RUN_MAX_LABELS]; /* --label k=v, as given */
+    size_t n_labels;
     char **command;
     int command_argc;
 };
@@ -48,6 +53,12 @@ static const char usage_text[] =
     "  -u, --units N            units of work COMMAND does (for energy per unit)\n"
     "  -n, --unit-name NAME     what a unit is, e.g. samples (default: units)\n"
     "      --idle-baseline S    measure idle power for S seconds before COMMAND\n" CLI_SENSOR_USAGE
+    "      --label KEY=VALUE    store this label with the run (repeatable; KEY is\n"
+    "                           1 to 64 of A-Z a-z 0-9 _ . -)\n"
+    "      --db PATH            the run history database (default: $WATTPROF_DB, else\n"
+    "                           $XDG_DATA_HOME/wattprof/wattprof.db or\n"
+    "                           ~/.local/share/wattprof/wattprof.db; $WATTPROF_DB wins)\n"
+    "      --no-store           do not record the run in the history database\n"
     "  -q, --quiet              no summary on stderr\n"
     "  -h, --help               this text\n";
 
@@ -61,7 +72,23 @@ static int usage_error(const char *what, const char *arg, const char *hint)
     return EXIT_USAGE;
 }
 
-enum { OPT_IDLE = 256 };
+enum { OPT_IDLE = 256, OPT_DB, OPT_NO_STORE, OPT_LABEL };
+
+/* --label KEY=VALUE: the key's characters are checked here, the rest by the library. */
+static int parse_label(struct run_opts *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    size_t klen = eq ? (size_t)(eq - arg) : 0;
+    static const char key_chars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+    if (!eq || klen == 0 || klen > 64 || strspn(arg, key_chars) != klen)
+        return usage_error("invalid --label", arg,
+                           ": give KEY=VALUE, KEY 1 to 64 of A-Z a-z 0-9 _ . -");
+    if (o->n_labels == RUN_MAX_LABELS)
+        return usage_error("too many labels", NULL, ": at most 64");
+    o->labels[o->n_labels++] = arg;
+    return 0;
+}
 
 static int parse_one(struct run_opts *o, int c, const char *arg)
 {
@@ -87,6 +114,14 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
     case 'q':
         o->quiet = 1;
         return 0;
+    case OPT_DB:
+        o->db_path = arg;
+        return 0;
+    case OPT_NO_STORE:
+        o->no_store = 1;
+        return 0;
+    case OPT_LABEL:
+        return parse_label(o, arg);
     }
     return usage_error("unknown option", NULL, "");
 }
@@ -100,6 +135,9 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
         { "units", required_argument, NULL, 'u' },
         { "unit-name", required_argument, NULL, 'n' },
         { "idle-baseline", required_argument, NULL, OPT_IDLE },
+        { "db", required_argument, NULL, OPT_DB },
+        { "no-store", no_argument, NULL, OPT_NO_STORE },
+        { "label", required_argument, NULL, OPT_LABEL },
         CLI_SENSOR_LONGOPTS,
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
@@ -270,6 +308,50 @@ static int open_session(const struct run_opts *o, struct wattprof_ctx *ctx,
     return r;
 }
 
+/* Opens the run history ($WATTPROF_DB, else --db, else the default path) and hands it to
+ * the session with the labels. A store that cannot be opened is a warning: the
+ * measurement goes on unstored. Returns the store to close after the session, or NULL. */
+static struct wattprof_store *open_store(const struct run_opts *o, struct wattprof_session *run)
+{
+    char path[4096];
+    const char *env = getenv("WATTPROF_DB");
+    int r = 0;
+    if (env && *env)
+        snprintf(path, sizeof(path), "%s", env);
+    else if (o->db_path)
+        snprintf(path, sizeof(path), "%s", o->db_path);
+    else
+        r = wattprof_store_default_path(path, sizeof(path));
+    if (r < 0) {
+        cli_error("warning: the run is not stored: no database path (%s); use --db PATH",
+                  wattprof_strerror(r));
+        return NULL;
+    }
+    struct wattprof_store *st = NULL;
+    if (wattprof_store_open(path, &st) < 0 || wattprof_session_set_store(run, st) < 0) {
+        cli_error("warning: the run is not stored: %s", wattprof_store_errmsg(st));
+        wattprof_store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* The --label options, split at the first '='. Returns 0 or -EINVAL (printed). */
+static int add_labels(const struct run_opts *o, struct wattprof_ctx *ctx,
+                      struct wattprof_session *run)
+{
+    for (size_t i = 0; i < o->n_labels; i++) {
+        char key[80];
+        const char *eq = strchr(o->labels[i], '=');
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - o->labels[i]), o->labels[i]);
+        if (wattprof_session_add_label(run, key, eq + 1) < 0) {
+            cli_error("%s", wattprof_ctx_errmsg(ctx));
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* Runs the command inside a started session; returns wattprof's exit status. */
 static int measure(const struct run_opts *o, struct wattprof_session *run, int *started)
 {
@@ -310,6 +392,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_RUN_FAILED;
     struct wattprof_ctx *ctx = NULL;
     struct wattprof_session *run = NULL;
+    struct wattprof_store *store = NULL;
     code = EXIT_RUN_FAILED;
     if (wattprof_ctx_new(&ctx) < 0) {
         cli_error("out of memory");
@@ -322,6 +405,10 @@ int cmd_run(int argc, char **argv)
             code = 128 + interrupted; /* Ctrl-C during the baseline: nothing was run */
         goto done;
     }
+    if (add_labels(&o, ctx, run) < 0)
+        goto done;
+    if (!o.no_store)
+        store = open_store(&o, run);
     if (wattprof_session_start(run) < 0) {
         cli_error("%s", wattprof_ctx_errmsg(ctx));
         goto done;
@@ -338,13 +425,14 @@ int cmd_run(int argc, char **argv)
     const struct wattprof_result *res = wattprof_session_result(run);
     if (res && started) {
         if (!o.quiet)
-            run_output_summary(res, o.command, o.command_argc);
+            run_output_summary(res, wattprof_session_id(run), o.command, o.command_argc);
         if (run_output_json(&out, run) < 0)
             code = EXIT_RUN_FAILED;
     }
 done:
     run_output_release(&out);
     wattprof_session_free(run);
+    wattprof_store_close(store);
     wattprof_ctx_free(ctx);
     return code;
 }

@@ -9,6 +9,12 @@ static const struct command commands[] = {
     { "run", cmd_run, "run a command and report the energy it used" },
     { "sensors", cmd_sensors, "list the sensors found on this machine and how they are read" },
     { "control", cmd_control, "send a window/metric message to the enclosing run" },
+    { "list", cmd_list, "list the stored runs" },
+    { "show", cmd_show, "print the summary of a stored run" },
+    { "compare", cmd_compare, "compare two stored runs side by side" },
+    { "export", cmd_export, "write stored runs as JSON, CSV, CodeCarbon CSV or OpenMetrics" },
+    { "delete", cmd_delete, "delete stored runs" },
+    { "gc", cmd_gc, "drop the samples of old stored runs" },
 };
 
 static void usage(FILE *f)

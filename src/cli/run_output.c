@@ -98,51 +98,50 @@ void run_output_release(struct run_output *out)
     out->tmp[0] = '\0';
 }
 
-static void print_command(char *const *command, int argc)
+static void print_command(FILE *f, char *const *command, int argc)
 {
-    fputs("'", stderr);
+    fputs("'", f);
     for (int i = 0; i < argc; i++)
-        fprintf(stderr, "%s%s", i ? " " : "", command[i]);
-    fputs("'", stderr);
+        fprintf(f, "%s%s", i ? " " : "", command[i]);
+    fputs("'", f);
 }
 
-static void print_channel(const struct wattprof_channel_result *c)
+static void print_channel(FILE *f, const struct wattprof_channel_result *c)
 {
     char e[32], avg[32], peak[32];
     cli_fmt_energy(e, sizeof(e), c->energy_uj);
     cli_fmt_power(avg, sizeof(avg), c->avg_power_uw);
     cli_fmt_power(peak, sizeof(peak), c->peak_power_uw);
     const char *in = c->info.included_in_total ? "yes" : c->info.node_scope ? "node" : "no";
-    fprintf(stderr, "  %-18s %14s %11s %11s  %-10s %-14s %s", c->info.name, e, avg, peak,
+    fprintf(f, "  %-18s %14s %11s %11s  %-10s %-14s %s", c->info.name, e, avg, peak,
             c->info.provenance, c->info.source, in);
     if (strcmp(c->status, "ok") != 0)
-        fprintf(stderr, "  [%s]", c->status);
-    fputc('\n', stderr);
+        fprintf(f, "  [%s]", c->status);
+    fputc('\n', f);
 }
 
-static void print_totals(const struct wattprof_result *r)
+static void print_totals(FILE *f, const struct wattprof_result *r)
 {
     char e[32], a[32];
     cli_fmt_energy(e, sizeof(e), r->energy_uj);
     cli_fmt_energy(a, sizeof(a), r->attributed_uj);
-    fprintf(stderr, "  %14s  machine total (%s; channels marked 'yes' below)\n", e,
-            r->total_provenance);
+    fprintf(f, "  %14s  machine total (%s; channels marked 'yes' below)\n", e, r->total_provenance);
     if (r->has_node) {
         char n[32];
         cli_fmt_energy(n, sizeof(n), r->node_energy_uj);
-        fprintf(stderr, "  %14s  whole node, %s (%s; covers all components and what they miss)\n",
-                n, r->node_channel, r->node_provenance);
+        fprintf(f, "  %14s  whole node, %s (%s; covers all components and what they miss)\n", n,
+                r->node_channel, r->node_provenance);
     }
     if (strcmp(r->total_provenance, "estimated") == 0)
-        fprintf(stderr,
+        fprintf(f,
                 "  %14s  (an ESTIMATE: no energy counter could be read here; "
                 "'wattprof sensors' says why)\n",
                 "");
-    fprintf(stderr,
-            "  %14s  attributed to the command (%.1f %% of busy CPU time: %.3f s of %.3f s)\n", a,
-            r->cpu_share * 100, (double)r->workload_cpu_ns / 1e9, (double)r->machine_cpu_ns / 1e9);
+    fprintf(f, "  %14s  attributed to the command (%.1f %% of busy CPU time: %.3f s of %.3f s)\n",
+            a, r->cpu_share * 100, (double)r->workload_cpu_ns / 1e9,
+            (double)r->machine_cpu_ns / 1e9);
     if (!r->idle_measured)
-        fprintf(stderr,
+        fprintf(f,
                 "  %14s  (idle power is shared by busy CPU time; '--idle-baseline S' "
                 "measures it and reports it apart)\n",
                 "");
@@ -151,26 +150,25 @@ static void print_totals(const struct wattprof_result *r)
         cli_fmt_energy(i, sizeof(i), r->idle_energy_uj);
         cli_fmt_power(p, sizeof(p), r->idle_power_uw);
         cli_fmt_energy(d, sizeof(d), r->dynamic_energy_uj);
-        fprintf(stderr, "  %14s  idle (baseline %s) + %s dynamic\n", i, p, d);
+        fprintf(f, "  %14s  idle (baseline %s) + %s dynamic\n", i, p, d);
     }
     if (r->units > 0) {
         char u[32];
         cli_fmt_energy_j(u, sizeof(u), (double)r->attributed_uj / 1e6 / r->units);
-        fprintf(stderr, "  %15s  per unit (attributed energy / %.15g %s)\n", u, r->units,
-                r->unit_name);
+        fprintf(f, "  %15s  per unit (attributed energy / %.15g %s)\n", u, r->units, r->unit_name);
     }
 }
 
-static void print_notes(const struct wattprof_result *r)
+static void print_notes(FILE *f, const struct wattprof_result *r)
 {
     for (size_t i = 0; i < r->n_channels; i++) {
         const struct wattprof_channel_result *c = &r->channels[i];
         if (strcmp(c->info.provenance, "measured") != 0 && c->info.how[0])
-            fprintf(stderr, "  %s: %s\n", c->info.name, c->info.how);
+            fprintf(f, "  %s: %s\n", c->info.name, c->info.how);
     }
     for (const char *p = r->warnings; *p;) {
         size_t len = strcspn(p, "\n");
-        fprintf(stderr, "  warning: %.*s\n", (int)len, p);
+        fprintf(f, "  warning: %.*s\n", (int)len, p);
         p += len;
         if (*p == '\n')
             p++;
@@ -179,48 +177,63 @@ static void print_notes(const struct wattprof_result *r)
 
 #define SUMMARY_MAX_WINDOWS 20
 
-static void print_window(const struct wattprof_window_result *w)
+static void print_window(FILE *f, const struct wattprof_window_result *w)
 {
     char e[32], u[32] = "";
     cli_fmt_energy(e, sizeof(e), w->attributed_uj);
     if (w->units > 0)
         cli_fmt_energy_j(u, sizeof(u), (double)w->attributed_uj / 1e6 / w->units);
-    fprintf(stderr, "  %-18.18s %8.3f s %8.3f s %14s  %12s%s%s", w->name, (double)w->start_ns / 1e9,
+    fprintf(f, "  %-18.18s %8.3f s %8.3f s %14s  %12s%s%s", w->name, (double)w->start_ns / 1e9,
             (double)(w->end_ns - w->start_ns) / 1e9, e, u, w->units > 0 ? "/" : "",
             w->units > 0 ? w->unit_name : "");
     for (size_t m = 0; m < w->n_metrics && m < 3; m++)
-        fprintf(stderr, "  %s=%.6g", w->metrics[m].name, w->metrics[m].value);
-    fputs(w->complete ? "\n" : "  [incomplete]\n", stderr);
+        fprintf(f, "  %s=%.6g", w->metrics[m].name, w->metrics[m].value);
+    fputs(w->complete ? "\n" : "  [incomplete]\n", f);
 }
 
-static void print_windows(const struct wattprof_result *r)
+static void print_windows(FILE *f, const struct wattprof_result *r)
 {
     if (r->n_windows == 0)
         return;
-    fprintf(stderr, "  %-18s %10s %10s %14s  %12s\n", "window", "start", "duration", "attributed",
+    fprintf(f, "  %-18s %10s %10s %14s  %12s\n", "window", "start", "duration", "attributed",
             "per unit");
     for (size_t i = 0; i < r->n_windows && i < SUMMARY_MAX_WINDOWS; i++)
-        print_window(&r->windows[i]);
+        print_window(f, &r->windows[i]);
     if (r->n_windows > SUMMARY_MAX_WINDOWS)
-        fprintf(stderr, "  ... and %zu more windows (see --json)\n",
-                r->n_windows - SUMMARY_MAX_WINDOWS);
-    fputc('\n', stderr);
+        fprintf(f, "  ... and %zu more windows (see --json)\n", r->n_windows - SUMMARY_MAX_WINDOWS);
+    fputc('\n', f);
 }
 
-void run_output_summary(const struct wattprof_result *r, char *const *command, int argc)
+/* The summary; its first line names the stored run when there is one. */
+static void print_summary(FILE *f, const struct wattprof_result *r, const char *id,
+                          char *const *command, int argc)
 {
-    fputs("\n wattprof: ", stderr);
-    print_command(command, argc);
-    fprintf(stderr, " ran %.3f s, exit %d%s\n\n", (double)r->duration_ns / 1e9, r->exit_code,
+    fputs("\n wattprof: ", f);
+    if (id)
+        fprintf(f, "run %s: ", id);
+    print_command(f, command, argc);
+    fprintf(f, " ran %.3f s, exit %d%s\n\n", (double)r->duration_ns / 1e9, r->exit_code,
             r->complete ? "" : " (incomplete: interrupted or killed)");
-    print_totals(r);
-    fprintf(stderr, "\n  %-18s %14s %11s %11s  %-10s %-14s %s\n", "channel", "energy", "avg power",
+    print_totals(f, r);
+    fprintf(f, "\n  %-18s %14s %11s %11s  %-10s %-14s %s\n", "channel", "energy", "avg power",
             "peak power", "provenance", "source", "in total");
     for (size_t i = 0; i < r->n_channels; i++)
-        print_channel(&r->channels[i]);
-    fputc('\n', stderr);
-    print_windows(r);
+        print_channel(f, &r->channels[i]);
+    fputc('\n', f);
+    print_windows(f, r);
     for (size_t i = 0; i < r->n_metrics; i++)
-        fprintf(stderr, "  metric %s = %.9g\n", r->metrics[i].name, r->metrics[i].value);
-    print_notes(r);
+        fprintf(f, "  metric %s = %.9g\n", r->metrics[i].name, r->metrics[i].value);
+    print_notes(f, r);
+}
+
+void run_output_print(FILE *f, const struct wattprof_result *r, const char *id,
+                      char *const *command, int argc)
+{
+    print_summary(f, r, id, command, argc);
+}
+
+void run_output_summary(const struct wattprof_result *r, const char *id, char *const *command,
+                        int argc)
+{
+    print_summary(stderr, r, id, command, argc);
 }

@@ -5,6 +5,7 @@
 #define WATTPROF_RUN_OUTPUT_H
 
 #include <limits.h>
+#include <stdio.h>
 
 #include "wattprof.h"
 
@@ -22,7 +23,11 @@ int run_output_json(struct run_output *out, const struct wattprof_session *run);
 /* Removes the temporary file if the JSON was never written. */
 void run_output_release(struct run_output *out);
 
-/* The perf-stat-like summary on stderr. */
-void run_output_summary(const struct wattprof_result *res, char *const *command, int argc);
+/* The perf-stat-like summary on stderr; id is the stored run's (first line), or NULL. */
+void run_output_summary(const struct wattprof_result *res, const char *id, char *const *command,
+                        int argc);
+/* The same summary on f: `wattprof show` prints a stored run with it. */
+void run_output_print(FILE *f, const struct wattprof_result *res, const char *id,
+                      char *const *command, int argc);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -190,6 +191,49 @@ static void sample_sensor(struct sampler *sp, size_t si, struct sampler_channel 
     }
 }
 
+/* Appends the current totals to the ring; the oldest slot goes when it is full. */
+static void ring_append(struct sampler *sp, uint64_t t_ns)
+{
+    size_t width = 1 + sp->n_channels;
+    uint64_t *slot = sp->ring + sp->ring_head * width;
+    slot[0] = t_ns;
+    for (size_t i = 0; i < sp->n_channels; i++)
+        slot[1 + i] = sp->channels[i].energy_uj;
+    sp->ring_head = (sp->ring_head + 1) % sp->ring_cap;
+    if (sp->ring_len == sp->ring_cap)
+        sp->ring_dropped++;
+    else
+        sp->ring_len++;
+}
+
+int sampler_ring_init(struct sampler *sp, size_t cap)
+{
+    if (cap == 0)
+        return -EINVAL;
+    sp->ring = calloc(cap * (1 + sp->n_channels), sizeof(uint64_t));
+    if (!sp->ring)
+        return -ENOMEM;
+    sp->ring_cap = cap;
+    return 0;
+}
+
+size_t sampler_drain(struct sampler *sp, uint64_t *out, size_t max, uint64_t *dropped)
+{
+    pthread_mutex_lock(&sp->lock);
+    size_t width = 1 + sp->n_channels;
+    size_t n = sp->ring_len < max ? sp->ring_len : max;
+    size_t tail = (sp->ring_head + sp->ring_cap - sp->ring_len) % sp->ring_cap;
+    for (size_t k = 0; k < n; k++) {
+        size_t slot = (tail + k) % sp->ring_cap;
+        memcpy(out + k * width, sp->ring + slot * width, width * sizeof(uint64_t));
+    }
+    sp->ring_len -= n;
+    *dropped = sp->ring_dropped;
+    sp->ring_dropped = 0;
+    pthread_mutex_unlock(&sp->lock);
+    return n;
+}
+
 void sampler_sample(struct sampler *sp, int force)
 {
     pthread_mutex_lock(&sp->lock);
@@ -204,6 +248,8 @@ void sampler_sample(struct sampler *sp, int force)
     }
     sp->n_samples++;
     sp->last_t_ns = sensor_now_ns();
+    if (sp->ring)
+        ring_append(sp, sp->last_t_ns);
     pthread_mutex_unlock(&sp->lock);
 }
 
@@ -306,5 +352,7 @@ void sampler_release(struct sampler *sp)
     if (sp->timer_fd >= 0)
         close(sp->timer_fd);
     sp->timer_fd = -1;
+    free(sp->ring);
+    sp->ring = NULL;
     pthread_mutex_destroy(&sp->lock);
 }

@@ -83,6 +83,15 @@ struct sampler {
     uint64_t start_t_ns;
     uint64_t last_t_ns;
 
+    /* The ring of samples for the store (sampler_ring_init): slots of 1 + n_channels
+     * uint64_t (t_ns, then each channel's cumulative energy_uj), oldest dropped when
+     * full. Allocated before start, filled under the lock without allocating. */
+    uint64_t *ring;
+    size_t ring_cap;       /* slots */
+    size_t ring_head;      /* next slot to write */
+    size_t ring_len;       /* slots held */
+    uint64_t ring_dropped; /* slots overwritten before they were drained */
+
     pthread_mutex_t lock;
     pthread_t thread;
     int thread_running;
@@ -105,6 +114,14 @@ void sampler_sample(struct sampler *sp, int force);
 int sampler_start(struct sampler *sp);
 /* Stops and joins the thread, then reads every channel once more. */
 void sampler_stop(struct sampler *sp);
+
+/* Allocates the ring of samples (cap slots) that sampler_sample fills; call after
+ * sampler_init, before start. Freed by sampler_release. Returns 0 or -ENOMEM. */
+int sampler_ring_init(struct sampler *sp, size_t cap);
+/* Copies out (oldest first) up to max slots accumulated since the last drain into out
+ * (max * (1 + n_channels) uint64_t) and returns how many; *dropped receives the slots lost
+ * to overflow since the last drain. Takes the lock; never allocates. */
+size_t sampler_drain(struct sampler *sp, uint64_t *out, size_t max, uint64_t *dropped);
 
 void sampler_lock(struct sampler *sp);
 void sampler_unlock(struct sampler *sp);

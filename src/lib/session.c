@@ -47,6 +47,7 @@ WATTPROF_API void wattprof_session_free(struct wattprof_session *s)
     if (s->started && !s->stopped)
         wattprof_session_stop(s);
     wattprof_session_control_stop(s);
+    session_store_free(s);
     if (s->started)
         sampler_release(s->sp);
     session_windows_free(s);
@@ -125,6 +126,9 @@ WATTPROF_API int wattprof_session_start(struct wattprof_session *s)
     s->started_at_unix_ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
     s->have_cpu = 1;
     read_cpu(s, &s->cpu_start);
+    r = session_store_start(s);
+    if (r < 0)
+        return ctx_errorf(s->ctx, r, "out of memory for the store's buffers");
     s->started = 1;
     r = sampler_start(s->sp);
     if (r < 0)
@@ -351,6 +355,7 @@ WATTPROF_API int wattprof_session_stop(struct wattprof_session *s)
         return ctx_errorf(s->ctx, -EALREADY, "the session is not running");
     wattprof_session_control_stop(s);
     sampler_stop(s->sp);
+    session_store_stop(s);
     read_cpu(s, &s->cpu_end);
     s->stopped = 1;
     session_windows_close_all(s);
@@ -360,6 +365,7 @@ WATTPROF_API int wattprof_session_stop(struct wattprof_session *s)
     if (s->protocol_errors)
         session_warnf(s, "%lu control message(s) could not be understood and were ignored",
                       s->protocol_errors);
+    session_store_finish(s);
     return 0;
 }
 
@@ -393,6 +399,7 @@ WATTPROF_API int wattprof_session_set_exit(struct wattprof_session *s, int exit_
     if (s->have_result) {
         s->result.exit_code = s->exit_code;
         s->result.complete = s->complete;
+        session_store_finish(s);
     }
     return 0;
 }
@@ -407,6 +414,7 @@ WATTPROF_API int wattprof_session_set_units(struct wattprof_session *s, double u
     if (s->have_result) {
         s->result.units = s->units;
         s->result.unit_name = s->unit_name;
+        session_store_finish(s);
     }
     return 0;
 }

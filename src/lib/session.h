@@ -12,6 +12,13 @@
 #define SESSION_DETAIL_MAX 192
 #define SESSION_NAME_MAX 65 /* window, metric and tag names: 64 bytes + NUL */
 #define SESSION_MAX_METRICS 64
+#define SESSION_MAX_LABELS 64
+#define SESSION_LABEL_VALUE_MAX 256
+
+struct session_label {
+    char key[SESSION_NAME_MAX];
+    char value[SESSION_LABEL_VALUE_MAX];
+};
 
 struct session_metric {
     char name[SESSION_NAME_MAX];
@@ -40,6 +47,7 @@ struct session_window {
 };
 
 struct session_control; /* control.c */
+struct session_flusher; /* session_store.c */
 
 struct wattprof_session {
     struct wattprof_ctx *ctx; /* borrowed */
@@ -81,6 +89,14 @@ struct wattprof_session {
     struct session_control *control;
     unsigned long protocol_errors;
 
+    /* The store (session_store.c): borrowed handle, the run's id once recorded ("" when
+     * not stored), labels, and the thread that writes the samples while the run goes on. */
+    struct wattprof_store *store;
+    char id[16];
+    struct session_label labels[SESSION_MAX_LABELS];
+    size_t n_labels;
+    struct session_flusher *flusher;
+
     struct wattprof_channel_result channels[SAMPLER_MAX_CHANNELS];
     char details[SAMPLER_MAX_CHANNELS][SESSION_DETAIL_MAX];
     char warnings[2048];
@@ -98,6 +114,17 @@ int session_name_valid(const char *name);
 void session_windows_close_all(struct wattprof_session *s);
 int session_windows_results(struct wattprof_session *s);
 void session_windows_free(struct wattprof_session *s);
+/* The store (session_store.c). start: records the run (before the sampler starts; a
+ * failure becomes a warning, the run goes on unstored). stop: the last flush, after the
+ * sampler stopped. finish: the final row and JSON, after the result exists (again when
+ * the exit status or units change). */
+int session_store_start(struct wattprof_session *s);
+void session_store_stop(struct wattprof_session *s);
+void session_store_finish(struct wattprof_session *s);
+void session_store_free(struct wattprof_session *s);
+/* The host object of the run JSON alone (session_json.c); malloc'd, NULL on ENOMEM. */
+char *session_host_json(const struct wattprof_session *s);
+
 void session_warnf(struct wattprof_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -62,9 +62,9 @@ static void write_channel(struct json *j, const struct wattprof_channel_result *
     json_end_object(j);
 }
 
-static void write_host(struct json *j, const struct host_info *h)
+static void write_host(struct json *j, const char *key, const struct host_info *h)
 {
-    json_begin_object(j, "host");
+    json_begin_object(j, key);
     json_string(j, "hostname", h->hostname);
     json_string(j, "cpu_model", h->cpu_model[0] ? h->cpu_model : NULL);
     json_u64(j, "logical_cpus", h->logical_cpus);
@@ -198,6 +198,7 @@ static void write_run(struct json *j, const struct wattprof_session *s)
     char when[64];
     rfc3339_ms(when, sizeof(when), r->started_at_unix_ms);
     json_string(j, "schema", RUN_SCHEMA);
+    json_string(j, "id", s->id[0] ? s->id : NULL);
     json_begin_array(j, "command");
     for (int i = 0; i < s->argc; i++)
         json_string(j, NULL, s->argv[i]);
@@ -212,7 +213,7 @@ static void write_run(struct json *j, const struct wattprof_session *s)
     write_idle(j, r);
     write_units(j, r);
     write_attribution(j, r);
-    write_host(j, &s->host);
+    write_host(j, "host", &s->host);
     json_begin_object(j, "sampler");
     json_u64(j, "interval_ms", s->sp->interval_ns / 1000000);
     json_u64(j, "effective_interval_ms", s->sp->tick_ns / 1000000);
@@ -245,4 +246,12 @@ WATTPROF_API int wattprof_session_json(const struct wattprof_session *s, char **
     json_end_object(&j);
     *out = json_take(&j);
     return *out ? 0 : -ENOMEM;
+}
+
+char *session_host_json(const struct wattprof_session *s)
+{
+    struct json j;
+    json_init(&j);
+    write_host(&j, NULL, &s->host);
+    return json_take(&j);
 }

@@ -8,6 +8,8 @@ test_failed=0
 TMP=$(mktemp -d /tmp/wattprof-cli-XXXXXX)
 chmod 755 "$TMP"
 trap 'rm -rf "$TMP"' EXIT
+# Runs are stored: into this script's own database, never the real home directory.
+export WATTPROF_DB="$TMP/wattprof.db"
 
 ok() {
     test_count=$((test_count + 1))

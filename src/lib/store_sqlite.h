@@ -1,0 +1,29 @@
+/* The SQLite store backend, shared by its files: store_schema.c (opening, migrations),
+ * store_sqlite.c (writes, the operations table) and store_query.c (reads). */
+#ifndef WATTPROF_STORE_SQLITE_H
+#define WATTPROF_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The connection (st->priv), NULL before open. */
+sqlite3 *store_sqlite_db(const struct wattprof_store *st);
+/* Runs SQL without results; on failure sets errmsg and returns -EIO. */
+int store_sqlite_exec(struct wattprof_store *st, const char *sql);
+/* Sets errmsg to "<what> '<path>': <sqlite message>" and returns -EIO (-ENOSPC when the
+ * disk or database is full, -EACCES when read-only). */
+int store_sqlite_error(struct wattprof_store *st, int code, const char *what);
+/* Opens the file at path and migrates it (store_schema.c). */
+int store_sqlite_open_db(struct wattprof_store *st, const char *path);
+/* The schema version this build writes. */
+int store_sqlite_schema_version(void);
+
+/* Reads (store_query.c). */
+int store_sqlite_list(struct wattprof_store *st, const struct wattprof_list_filter *f,
+                      struct wattprof_run_row **rows, size_t *n);
+int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[16]);
+int store_sqlite_run_json(struct wattprof_store *st, const char *id, char **json);
+int store_sqlite_series_json(struct wattprof_store *st, const char *id, char **json);
+
+#endif
