@@ -98,6 +98,7 @@ def main():
                     help="the bare timerfd loop (bench/timer_floor.c)")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fewer rounds, shorter runs")
+    ap.add_argument("--only", choices=["cpu", "wall"], help="run one part only")
     a = ap.parse_args()
     wattprof = os.path.abspath(a.wattprof)
     short_s, long_s = (0.5, 2.5) if a.quick else (1, 6)
@@ -108,6 +109,16 @@ def main():
     print("- machine: %s" % machine())
     print("- command: `%s`\n" % " ".join(["bench/overhead.py"] + sys.argv[1:]))
 
+    db_dir = tempfile.mkdtemp(prefix="wattprof-bench-db-")
+    os.environ["WATTPROF_DB"] = os.path.join(db_dir, "bench.db")
+    if a.only != "wall":
+        cpu_part(a, wattprof, short_s, long_s)
+    if a.only != "cpu":
+        wall_part(wattprof, rounds_true, rounds_sleep)
+    shutil.rmtree(db_dir, ignore_errors=True)
+
+
+def cpu_part(a, wattprof, short_s, long_s):
     tree = fake_tree(a.fixtures)
     try:
         sets = [
@@ -131,12 +142,17 @@ def main():
     finally:
         shutil.rmtree(tree, ignore_errors=True)
 
+
+
+def wall_part(wattprof, rounds_true, rounds_sleep):
     perf, why = perf_energy_works()
     print("\n## Wall time added to a command (median, interleaved rounds)\n")
     if why:
         print("perf stat column: not run (%s).\n" % why)
     for cmd, rounds in ((["true"], rounds_true), (["sleep", "1"], rounds_sleep)):
-        variants = [("bare", cmd), ("wattprof run", [wattprof, "run", "-q", "--"] + cmd)]
+        variants = [("bare", cmd),
+                    ("wattprof run --no-store", [wattprof, "run", "-q", "--no-store", "--"] + cmd),
+                    ("wattprof run (stored in SQLite)", [wattprof, "run", "-q", "--"] + cmd)]
         if perf:
             variants.append(("perf stat -a -e power/energy-pkg/",
                              [perf, "stat", "-a", "-e", "power/energy-pkg/"] + cmd))

@@ -138,7 +138,9 @@ fi
 
 # --- a full disk mid-run (a file size limit): warnings, the run and its summary go on --
 WATTPROF_DB="$TMP/full.db" "$WATTPROF" run -q -- true
-sh -c 'trap "" XFSZ; ulimit -f 200; exec "$@"' sh env WATTPROF_DB="$TMP/full.db" \
+# the WAL is kept between runs (no checkpoint at close): empty it so that it must grow
+"$PYTHON" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' "$TMP/full.db"
+sh -c 'trap "" XFSZ; ulimit -f 100; exec "$@"' sh env WATTPROF_DB="$TMP/full.db" \
     WATTPROF_FLUSH_MS=100 "$WATTPROF" run --sensors model -- sleep 2 2>"$TMP/err"
 status=$?
 if [ $status -eq 0 ] && grep -q "warning: store: .* write(s) of samples failed: cannot write '$TMP/full.db'" "$TMP/err" &&
