@@ -83,8 +83,21 @@ WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx);
  *   "ptd"         HOST:PORT of a SPEC PTDaemon (MLPerf Power)
  *   "ipmi-device" the IPMI device (default $WATTPROF_IPMI_DEV, then /dev/ipmi0)
  *   "require"     comma-separated backends that must work: open_sensors fails otherwise
+ * and the accounting settings (docs/accounting.md), which may also be set after
+ * open_sensors and are checked by wattprof_session_start() (-EINVAL naming the setting):
+ *   "country"     ISO 3166 alpha-3 code of the grid ("DEU"); unknown: world average
+ *   "region"      a region inside the country, recorded with the location
+ *   "cloud"       PROVIDER:REGION ("gcp:europe-west4"); the region's intensity and PUE
+ *   "pue"         power usage effectiveness, 1 to 3 (default: the provider's, else 1.0)
+ *   "intensity"   grid intensity in gCO2e/kWh, 0 to 2000 (overrides country and cloud)
+ *   "intensity-series" a file of intensity over time (CSV, Electricity Maps, WattTime,
+ *                 Carbon Aware SDK)
+ *   "price"       electricity price per kWh, 0 to 100, optionally followed by the
+ *                 currency ("0.30EUR")
+ *   "currency"    ISO 4217 code of the price ("EUR")
+ *   "embodied-kg" embodied footprint of the server in kgCO2e (default from data/carbon)
  * value NULL or "" clears. Returns 0, -EINVAL (unknown key, too long), -EBUSY (after
- * open_sensors). The value is copied. */
+ * open_sensors, except the accounting settings). The value is copied. */
 WATTPROF_API int wattprof_ctx_set(struct wattprof_ctx *ctx, const char *key, const char *value);
 
 /* Restricts the backends tried to a comma-separated list of names ("rapl-perf",
@@ -151,7 +164,8 @@ WATTPROF_API int wattprof_session_set_interval_ms(struct wattprof_session *s, un
  * signal handler ran meanwhile (nothing is recorded), or another -errno. */
 WATTPROF_API int wattprof_session_idle_baseline(struct wattprof_session *s, unsigned ms);
 
-/* Starts measuring: reads every counter now, then samples on a thread. */
+/* Starts measuring: reads every counter now, then samples on a thread. Checks the
+ * accounting settings first: -EINVAL with the setting named in errmsg. */
 WATTPROF_API int wattprof_session_start(struct wattprof_session *s);
 /* Stops: joins the sampler thread, reads every counter once more, computes the result.
  * Returns 0, or -EALREADY when not running. */
@@ -199,6 +213,33 @@ struct wattprof_metric {
     double value;
 };
 
+/* Carbon, cost and SCI of a run or a window (docs/accounting.md). Doubles are NAN when they
+ * cannot be known (never 0 in their place); strings are NULL when unknown, borrowed from
+ * the session. */
+struct wattprof_accounting {
+    int computed;                 /* 0: no accounting (the other fields are unset) */
+    double pue;                   /* facility / IT energy, >= 1 */
+    const char *pue_source;       /* "user setting", "unknown (default 1.0)", a provider figure */
+    double facility_energy_j;     /* energy_uj × pue, in J */
+    double intensity_g_per_kwh;   /* effective mean over the run (or window) */
+    const char *intensity_kind;   /* "average" or "marginal" */
+    const char *intensity_source; /* dataset, year, region, or "world-average-default" */
+    const char *location;         /* as resolved: "DEU", "gcp:europe-west4", "unknown" */
+    double operational_g;         /* facility energy × intensity */
+    double embodied_g;            /* SCI M = TE × TiR/EL × RR/ToR */
+    const char *embodied_source;
+    double total_g;          /* operational + embodied */
+    double price_per_kwh;    /* NAN without a price */
+    const char *currency;    /* ISO 4217, NULL when not given */
+    double cost;             /* facility kWh × price; NAN without a price */
+    double sci_g_per_unit;   /* total_g / units; NAN without units */
+    const char *country_iso; /* ISO 3166 alpha-3 of the intensity used, NULL if unknown */
+    const char *country_name;
+    const char *region;         /* --region as given, NULL when none */
+    const char *cloud_provider; /* NULL off cloud */
+    const char *cloud_region;
+};
+
 /* The result of one window. */
 struct wattprof_window_result {
     uint64_t id; /* 1, 2, ... in the order windows began */
@@ -212,8 +253,9 @@ struct wattprof_window_result {
     const char *unit_name;
     size_t n_metrics;
     const struct wattprof_metric *metrics;
-    size_t n_channels;          /* same order as the run's channels */
-    const uint64_t *channel_uj; /* energy of each channel in the window */
+    size_t n_channels;                     /* same order as the run's channels */
+    const uint64_t *channel_uj;            /* energy of each channel in the window */
+    struct wattprof_accounting accounting; /* from the window's energy and time */
 };
 
 /* The result of a run; valid after stop, borrowed from the session. */
@@ -246,6 +288,7 @@ struct wattprof_result {
     const struct wattprof_window_result *windows;
     size_t n_metrics; /* run-level metrics */
     const struct wattprof_metric *metrics;
+    struct wattprof_accounting accounting; /* carbon, cost, SCI (docs/accounting.md) */
 };
 
 /* The result after stop, or NULL before. Borrowed from the session. */
@@ -378,7 +421,7 @@ WATTPROF_API int wattprof_store_default_path(char *buf, size_t size);
  * even on failure (NULL only on -ENOMEM), so wattprof_store_errmsg() can say why; free it
  * with wattprof_store_close() either way. Returns 0, -EINVAL (a directory, not SQLite, a
  * newer schema: "'PATH' was written by a newer wattprof (schema 7; this one knows up to
- * 1)"), -EACCES (read-only), -EIO (corrupt, or SQLite failed) or -ENOMEM. A file that
+ * 2)"), -EACCES (read-only), -EIO (corrupt, or SQLite failed) or -ENOMEM. A file that
  * is refused is never written to. The flush interval is $WATTPROF_FLUSH_MS when set
  * (1 to 3600000), else 5000 ms. */
 WATTPROF_API int wattprof_store_open(const char *path, struct wattprof_store **out);
@@ -418,6 +461,7 @@ struct wattprof_run_row { /* one line of `wattprof list` */
     double units;
     char unit_name[64];
     char labels[256]; /* "k=v,k2=v2" */
+    double co2e_g;    /* total CO2e in grams (operational + embodied); NAN when unknown */
 };
 struct wattprof_list_filter {
     size_t limit;           /* 0 = no limit; newest first */

@@ -1,5 +1,6 @@
 /* wattprof list: the stored runs, newest first, one line each. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -129,7 +130,12 @@ static void print_row(const struct wattprof_run_row *w)
         snprintf(cmd, sizeof(cmd), "%.*s...", LIST_COMMAND_WIDTH - 3, w->command);
     else
         snprintf(cmd, sizeof(cmd), "%.*s", LIST_COMMAND_WIDTH, w->command);
-    printf("%-12s  %-16s  %10s  %-24s  %5s  %-10s  %s\n", w->id, when, dur, energy, "-",
+    char co2[32] = "-";
+    if (!isnan(w->co2e_g) && w->co2e_g >= 1000)
+        snprintf(co2, sizeof(co2), "%.3g kg", w->co2e_g / 1000);
+    else if (!isnan(w->co2e_g))
+        snprintf(co2, sizeof(co2), "%.3g g", w->co2e_g);
+    printf("%-12s  %-16s  %10s  %-24s  %9s  %-10s  %s\n", w->id, when, dur, energy, co2,
            w->complete ? "complete" : "incomplete", cmd);
 }
 
@@ -153,12 +159,13 @@ int cmd_list(int argc, char **argv)
     if (n == 0)
         printf("no stored runs%s\n", o.filter.label || o.filter.since_unix_ms ? " match" : " yet");
     else
-        printf("%-12s  %-16s  %10s  %-24s  %5s  %-10s  %s\n", "id", "started (UTC)", "duration",
+        printf("%-12s  %-16s  %10s  %-24s  %9s  %-10s  %s\n", "id", "started (UTC)", "duration",
                "energy", "CO2e*", "status", "command");
     for (size_t i = 0; i < n; i++)
         print_row(&rows[i]);
     if (n > 0)
-        printf("* CO2e: not computed yet (carbon accounting comes later)%s\n",
+        printf("* CO2e: operational + embodied, as recorded with the run ('-': unknown; "
+               "'wattprof show ID' gives the factors)%s\n",
                o.filter.limit && n == o.filter.limit ? "; more runs may exist (--limit)" : "");
     wattprof_free(rows);
     wattprof_store_close(st);

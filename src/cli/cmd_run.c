@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run_accounting.h"
 #include "run_output.h"
 #include "wattprof.h"
 
@@ -28,6 +29,7 @@ struct run_opts {
     const char *unit_name;
     double idle_baseline_s;
     struct cli_sensor_opts sensor;
+    struct run_accounting_opts acc;
     int quiet;
     const char *db_path; /* --db */
     int no_store;
@@ -53,6 +55,7 @@ static const char usage_text[] =
     "  -u, --units N            units of work COMMAND does (for energy per unit)\n"
     "  -n, --unit-name NAME     what a unit is, e.g. samples (default: units)\n"
     "      --idle-baseline S    measure idle power for S seconds before COMMAND\n" CLI_SENSOR_USAGE
+        RUN_ACCOUNTING_USAGE
     "      --label KEY=VALUE    store this label with the run (repeatable; KEY is\n"
     "                           1 to 64 of A-Z a-z 0-9 _ . -)\n"
     "      --db PATH            the run history database (default: $WATTPROF_DB, else\n"
@@ -139,6 +142,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
         { "no-store", no_argument, NULL, OPT_NO_STORE },
         { "label", required_argument, NULL, OPT_LABEL },
         CLI_SENSOR_LONGOPTS,
+        RUN_ACCOUNTING_LONGOPTS,
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -155,7 +159,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
             return usage_error("unknown option", argv[optind - 1], "");
         if (c == ':')
             return usage_error("missing value for option", argv[optind - 1], "");
-        if (cli_sensor_opt(&o->sensor, c, optarg))
+        if (cli_sensor_opt(&o->sensor, c, optarg) || run_accounting_opt(&o->acc, c, optarg))
             continue;
         int r = parse_one(o, c, optarg);
         if (r != 0)
@@ -398,6 +402,10 @@ int cmd_run(int argc, char **argv)
         cli_error("out of memory");
         goto done;
     }
+    if (run_accounting_apply(ctx, &o.acc) != 0) {
+        code = EXIT_USAGE;
+        goto done;
+    }
     install_forwarding();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (open_session(&o, ctx, &run) < 0) {
@@ -409,8 +417,11 @@ int cmd_run(int argc, char **argv)
         goto done;
     if (!o.no_store)
         store = open_store(&o, run);
-    if (wattprof_session_start(run) < 0) {
+    int sr = wattprof_session_start(run);
+    if (sr < 0) {
         cli_error("%s", wattprof_ctx_errmsg(ctx));
+        if (sr == -EINVAL)
+            code = EXIT_USAGE; /* a bad accounting setting: nothing was run */
         goto done;
     }
     const char *control;

@@ -1,6 +1,7 @@
 /* The formats of `wattprof export` (see export_fmt.h and docs/export.md). */
 #include "export_fmt.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -196,6 +197,28 @@ static void cc_host(struct cc_row *row, const struct stored_run *sr)
                (double)sr->res.machine_cpu_ns / 1e9 / (dur * cpus) * 100);
 }
 
+/* The stored accounting's figures; columns stay empty when unknown. */
+static void cc_accounting(struct cc_row *row, const struct stored_run *sr)
+{
+    const struct wattprof_accounting *a = &sr->res.accounting;
+    double dur = (double)sr->res.duration_ns / 1e9;
+    if (!a->computed)
+        return;
+    if (!isnan(a->total_g)) {
+        cc_set(row, "emissions", "%.12g", a->total_g / 1000);
+        if (dur > 0)
+            cc_set(row, "emissions_rate", "%.12g", a->total_g / 1000 / dur);
+    }
+    if (!isnan(a->pue))
+        cc_set(row, "pue", "%.4g", a->pue);
+    cc_set(row, "country_iso_code", "%s", a->country_iso ? a->country_iso : "");
+    cc_set(row, "country_name", "%s", a->country_name ? a->country_name : "");
+    cc_set(row, "region", "%s", a->region ? a->region : "");
+    cc_set(row, "cloud_provider", "%s", a->cloud_provider ? a->cloud_provider : "");
+    cc_set(row, "cloud_region", "%s", a->cloud_region ? a->cloud_region : "");
+    cc_set(row, "on_cloud", "%s", a->cloud_provider ? "Y" : "N");
+}
+
 static void codecarbon_row(FILE *f, const struct stored_run *sr)
 {
     static struct cc_row row;
@@ -207,6 +230,7 @@ static void codecarbon_row(FILE *f, const struct stored_run *sr)
     cc_set(&row, "tracking_mode", "machine");
     cc_components(&row, &sr->res);
     cc_host(&row, sr);
+    cc_accounting(&row, sr);
     for (size_t i = 0; i < EXPORT_CODECARBON_COLUMNS; i++) {
         if (i)
             fputc(',', f);

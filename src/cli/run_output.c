@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "run_accounting.h"
 
 int run_output_prepare(struct run_output *out, const char *path)
 {
@@ -215,6 +216,10 @@ static void print_summary(FILE *f, const struct wattprof_result *r, const char *
     fprintf(f, " ran %.3f s, exit %d%s\n\n", (double)r->duration_ns / 1e9, r->exit_code,
             r->complete ? "" : " (incomplete: interrupted or killed)");
     print_totals(f, r);
+    if (r->accounting.computed) {
+        fputc('\n', f);
+        run_accounting_print(f, r);
+    }
     fprintf(f, "\n  %-18s %14s %11s %11s  %-10s %-14s %s\n", "channel", "energy", "avg power",
             "peak power", "provenance", "source", "in total");
     for (size_t i = 0; i < r->n_channels; i++)

@@ -117,6 +117,36 @@ static void fill_channel(struct wattprof_channel_result *c, const struct json_no
     c->status_detail = json_read_get_str(j, "status_detail", "");
 }
 
+/* The recorded accounting, as it was computed at the end of the run: nothing is
+ * recomputed here (docs/accounting.md). Unknown numbers are NAN. */
+static void fill_accounting(struct wattprof_accounting *a, const struct json_node *j)
+{
+    memset(a, 0, sizeof(*a));
+    if (!j || j->type != JSON_OBJECT)
+        return;
+    a->computed = 1;
+    a->pue = json_read_get_num(j, "pue", NAN);
+    a->pue_source = json_read_get_str(j, "pue_source", NULL);
+    a->facility_energy_j = json_read_get_num(j, "facility_energy_j", NAN);
+    a->intensity_g_per_kwh = json_read_get_num(j, "intensity_g_per_kwh", NAN);
+    a->intensity_kind = json_read_get_str(j, "intensity_kind", NULL);
+    a->intensity_source = json_read_get_str(j, "intensity_source", NULL);
+    a->location = json_read_get_str(j, "location", NULL);
+    a->country_iso = json_read_get_str(j, "country_iso_code", NULL);
+    a->country_name = json_read_get_str(j, "country_name", NULL);
+    a->region = json_read_get_str(j, "region", NULL);
+    a->cloud_provider = json_read_get_str(j, "cloud_provider", NULL);
+    a->cloud_region = json_read_get_str(j, "cloud_region", NULL);
+    a->operational_g = json_read_get_num(j, "operational_g", NAN);
+    a->embodied_g = json_read_get_num(j, "embodied_g", NAN);
+    a->embodied_source = json_read_get_str(j, "embodied_source", NULL);
+    a->total_g = json_read_get_num(j, "total_g", NAN);
+    a->price_per_kwh = json_read_get_num(j, "price_per_kwh", NAN);
+    a->currency = json_read_get_str(j, "currency", NULL);
+    a->cost = json_read_get_num(j, "cost", NAN);
+    a->sci_g_per_unit = json_read_get_num(j, "sci_g_per_unit", NAN);
+}
+
 static int fill_window(struct wattprof_window_result *w, const struct json_node *j)
 {
     w->id = (uint64_t)json_read_get_num(j, "id", 0);
@@ -130,6 +160,7 @@ static int fill_window(struct wattprof_window_result *w, const struct json_node 
     w->attributed_uj = stored_run_micro(json_read_get_num(j, "attributed_energy_j", 0));
     w->units = json_read_get_num(j, "units", 0);
     w->unit_name = json_read_get_str(j, "unit_name", "units");
+    fill_accounting(&w->accounting, json_read_get(j, "accounting"));
     const struct json_node *ch = json_read_get(j, "channels");
     size_t n = ch && ch->type == JSON_ARRAY ? ch->len : 0;
     uint64_t *uj = calloc(n ? n : 1, sizeof(*uj));
@@ -221,6 +252,7 @@ static void fill_totals(struct wattprof_result *r, const struct json_node *d)
     r->node_channel =
         r->has_node ? json_read_str(json_read_at(json_read_get(node, "includes"), 0), "?") : NULL;
     r->node_provenance = json_read_get_str(node, "provenance", "");
+    fill_accounting(&r->accounting, json_read_get(d, "accounting"));
 }
 
 int stored_run_parse(struct stored_run *sr, const char *text, char *msg, size_t msg_size)

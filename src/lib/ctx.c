@@ -26,6 +26,33 @@ static void env_or(char *dst, size_t size, const char *var, const char *fallback
     snprintf(dst, size, "%s", v && *v ? v : fallback);
 }
 
+/* The accounting settings from the environment (docs/accounting.md). */
+static const struct {
+    const char *env;
+    const char *key;
+} acc_env[] = {
+    { "WATTPROF_COUNTRY", "country" },
+    { "WATTPROF_REGION", "region" },
+    { "WATTPROF_CLOUD", "cloud" },
+    { "WATTPROF_PUE", "pue" },
+    { "WATTPROF_INTENSITY", "intensity" },
+    { "WATTPROF_INTENSITY_SERIES", "intensity-series" },
+    { "WATTPROF_PRICE", "price" },
+    { "WATTPROF_CURRENCY", "currency" },
+    { "WATTPROF_EMBODIED_KG", "embodied-kg" },
+};
+
+static void acc_from_env(struct wattprof_ctx *ctx)
+{
+    for (size_t i = 0; i < sizeof(acc_env) / sizeof(acc_env[0]); i++) {
+        size_t size;
+        char *dst = accounting_setting(&ctx->acc, acc_env[i].key, &size);
+        const char *v = getenv(acc_env[i].env);
+        if (v && strlen(v) < size)
+            snprintf(dst, size, "%s", v);
+    }
+}
+
 WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
 {
     struct wattprof_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -46,6 +73,7 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
     ctx->cfg.nvml_lib = ctx->nvml_lib[0] ? ctx->nvml_lib : NULL;
     ctx->cfg.cuda_visible_devices = cvd ? ctx->cuda_visible : NULL;
     ctx->cfg.ipmi_dev = ctx->ipmi_dev;
+    acc_from_env(ctx);
     return 0;
 }
 
@@ -88,6 +116,12 @@ WATTPROF_API int wattprof_ctx_set(struct wattprof_ctx *ctx, const char *key, con
         { "ipmi-device", ctx->ipmi_dev, sizeof(ctx->ipmi_dev), &ctx->cfg.ipmi_dev },
         { "require", ctx->required, sizeof(ctx->required), NULL },
     };
+    size_t acc_size = 0;
+    char *acc = accounting_setting(&ctx->acc, key, &acc_size);
+    if (acc && set_string(acc, acc_size, NULL, value) < 0)
+        return ctx_errorf(ctx, -EINVAL, "the value of '%s' is too long", key);
+    if (acc)
+        return 0;
     if (ctx->opened)
         return ctx_errorf(ctx, -EBUSY, "settings are made before the sensors are opened");
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 
+#include "accounting.h"
 #include "sensors.h"
 #include "wattprof.h"
 
@@ -20,7 +21,8 @@ struct wattprof_ctx {
     char meter_cmd[1024];
     char ptd_addr[256];
     char ipmi_dev[PATH_MAX];
-    char required[256]; /* backends that must work (--require) */
+    char required[256];             /* backends that must work (--require) */
+    struct accounting_settings acc; /* checked at session start */
     int opened;
     struct sensors sensors;
     char errmsg[2048];

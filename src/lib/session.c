@@ -51,6 +51,7 @@ WATTPROF_API void wattprof_session_free(struct wattprof_session *s)
     if (s->started)
         sampler_release(s->sp);
     session_windows_free(s);
+    session_accounting_free(s);
     pthread_mutex_destroy(&s->wlock);
     if (s->stat_fd >= 0)
         close(s->stat_fd);
@@ -117,6 +118,11 @@ WATTPROF_API int wattprof_session_start(struct wattprof_session *s)
 {
     if (s->started)
         return ctx_errorf(s->ctx, -EBUSY, "the session was already started");
+    if (!s->have_plan) {
+        int a = session_accounting_start(s);
+        if (a < 0)
+            return a;
+    }
     host_read(s->ctx->proc_root, &s->host);
     int r = sampler_init(s->sp, s->active, s->n_active, s->interval_ns);
     if (r < 0)
@@ -126,6 +132,7 @@ WATTPROF_API int wattprof_session_start(struct wattprof_session *s)
     s->started_at_unix_ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
     s->have_cpu = 1;
     read_cpu(s, &s->cpu_start);
+    session_timeline_append(s, (int64_t)s->started_at_unix_ms, 0); /* before the flusher */
     r = session_store_start(s);
     if (r < 0)
         return ctx_errorf(s->ctx, r, "out of memory for the store's buffers");
@@ -365,6 +372,7 @@ WATTPROF_API int wattprof_session_stop(struct wattprof_session *s)
     if (s->protocol_errors)
         session_warnf(s, "%lu control message(s) could not be understood and were ignored",
                       s->protocol_errors);
+    session_accounting_compute(s);
     session_store_finish(s);
     return 0;
 }
@@ -414,6 +422,7 @@ WATTPROF_API int wattprof_session_set_units(struct wattprof_session *s, double u
     if (s->have_result) {
         s->result.units = s->units;
         s->result.unit_name = s->unit_name;
+        session_accounting_compute(s);
         session_store_finish(s);
     }
     return 0;

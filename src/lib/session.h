@@ -104,6 +104,17 @@ struct wattprof_session {
     int have_result;
     struct wattprof_window_result *window_results; /* n_windows, after stop */
     struct wattprof_metric *metric_results;        /* all metrics, flat, after stop */
+
+    /* Accounting (session_accounting.c): the resolved settings, and for an intensity
+     * series the run's (t_unix_ms, cumulative µJ of the total) every second, appended by
+     * the flusher thread while running, read after it is joined. */
+    struct accounting_plan plan;
+    int have_plan;
+    int64_t *tl_ms;
+    uint64_t *tl_uj;
+    size_t tl_n, tl_cap;
+    int series_done;
+    double series_g;
 };
 
 /* Windows (session_window.c). */
@@ -124,6 +135,13 @@ void session_store_finish(struct wattprof_session *s);
 void session_store_free(struct wattprof_session *s);
 /* The host object of the run JSON alone (session_json.c); malloc'd, NULL on ENOMEM. */
 char *session_host_json(const struct wattprof_session *s);
+
+/* Accounting (session_accounting.c). start: resolves the settings (-EINVAL named in
+ * errmsg). compute: the run's and windows' accounting, after the results exist. */
+int session_accounting_start(struct wattprof_session *s);
+void session_accounting_compute(struct wattprof_session *s);
+void session_accounting_free(struct wattprof_session *s);
+void session_timeline_append(struct wattprof_session *s, int64_t t_unix_ms, uint64_t energy_uj);
 
 void session_warnf(struct wattprof_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

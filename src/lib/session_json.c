@@ -3,6 +3,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -136,6 +137,46 @@ static void write_totals(struct json *j, const struct wattprof_result *r)
     json_end_object(j);
 }
 
+/* A number that may be unknown: null for NAN. */
+static void maybe(struct json *j, const char *key, double v)
+{
+    if (isnan(v))
+        json_null(j, key);
+    else
+        json_double(j, key, v);
+}
+
+/* The accounting object (docs/accounting.md); null when none was computed. */
+static void write_accounting(struct json *j, const struct wattprof_accounting *a)
+{
+    if (!a->computed) {
+        json_null(j, "accounting");
+        return;
+    }
+    json_begin_object(j, "accounting");
+    json_double(j, "pue", a->pue);
+    json_string(j, "pue_source", a->pue_source);
+    maybe(j, "facility_energy_j", a->facility_energy_j);
+    maybe(j, "intensity_g_per_kwh", a->intensity_g_per_kwh);
+    json_string(j, "intensity_kind", a->intensity_kind);
+    json_string(j, "intensity_source", a->intensity_source);
+    json_string(j, "location", a->location);
+    json_string(j, "country_iso_code", a->country_iso);
+    json_string(j, "country_name", a->country_name);
+    json_string(j, "region", a->region);
+    json_string(j, "cloud_provider", a->cloud_provider);
+    json_string(j, "cloud_region", a->cloud_region);
+    maybe(j, "operational_g", a->operational_g);
+    maybe(j, "embodied_g", a->embodied_g);
+    json_string(j, "embodied_source", a->embodied_source);
+    maybe(j, "total_g", a->total_g);
+    maybe(j, "price_per_kwh", a->price_per_kwh);
+    json_string(j, "currency", a->currency);
+    maybe(j, "cost", a->cost);
+    maybe(j, "sci_g_per_unit", a->sci_g_per_unit);
+    json_end_object(j);
+}
+
 static void write_metrics(struct json *j, const char *key, const struct wattprof_metric *m,
                           size_t n)
 {
@@ -174,6 +215,7 @@ static void write_window(struct json *j, const struct wattprof_result *r,
     }
     json_end_array(j);
     json_bool(j, "complete", w->complete);
+    write_accounting(j, &w->accounting);
     json_end_object(j);
 }
 
@@ -213,6 +255,7 @@ static void write_run(struct json *j, const struct wattprof_session *s)
     write_idle(j, r);
     write_units(j, r);
     write_attribution(j, r);
+    write_accounting(j, &r->accounting);
     write_host(j, "host", &s->host);
     json_begin_object(j, "sampler");
     json_u64(j, "interval_ms", s->sp->interval_ns / 1000000);

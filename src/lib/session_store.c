@@ -5,6 +5,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,11 @@ static void emit_bucket(struct session_flusher *f, size_t *n)
     uint64_t dt = f->prev[0] - f->ref[0];
     if (dt == 0)
         return;
+    uint64_t total = 0;
+    for (size_t c = 0; c < f->n_channels; c++)
+        total += f->included[c] ? f->prev[1 + c] : 0;
+    session_timeline_append(f->s, (int64_t)(f->s->started_at_unix_ms + f->prev[0] / 1000000),
+                            total);
     uint64_t *row = f->buckets + *n * f->width;
     row[0] = f->bucket;
     for (size_t c = 0; c < f->n_channels; c++) {
@@ -289,8 +295,8 @@ static void flush_once(struct session_flusher *f, int last)
     size_t n = sampler_drain(f->s->sp, f->samples, f->cap, &dropped);
     f->dropped += dropped;
     size_t nb = series_feed(f, n, last);
-    if (n == 0 && nb == 0 && !dropped)
-        return;
+    if ((n == 0 && nb == 0 && !dropped) || !f->st)
+        return; /* nothing new, or only the accounting timeline is kept (no store) */
     uint64_t energy = 0;
     for (size_t c = 0; c < f->n_channels; c++)
         energy += f->included[c] ? f->prev[1 + c] : 0;
@@ -361,7 +367,8 @@ static struct session_flusher *flusher_new(struct wattprof_session *s)
     pthread_mutex_init(&f->lock, NULL);
     f->s = s;
     f->st = s->store;
-    f->flush_ns = (uint64_t)s->store->flush_ms * 1000000;
+    /* without a store the flusher only keeps the accounting timeline: every second */
+    f->flush_ns = (uint64_t)(s->store ? s->store->flush_ms : 1000) * 1000000;
     f->n_channels = s->sp->n_channels;
     f->width = 1 + f->n_channels;
     size_t cap = (size_t)(2 * f->flush_ns / s->interval_ns) + 64;
@@ -392,13 +399,24 @@ static int flusher_launch(struct session_flusher *f)
 
 int session_store_start(struct wattprof_session *s)
 {
-    if (!s->store)
+    if (!s->store && !s->plan.series)
         return 0;
-    add_job_labels(s);
+    if (s->store)
+        add_job_labels(s);
     s->flusher = flusher_new(s);
     if (!s->flusher)
         return -ENOMEM;
-    int r = record_start(s, s->flusher->included);
+    int r = 0;
+    if (s->store) {
+        r = record_start(s, s->flusher->included);
+    } else {
+        int *inc = s->flusher->included;
+        for (size_t i = 0; i < s->sp->n_channels; i++) {
+            struct wattprof_channel_info info;
+            ctx_channel_info(s->sp->channels[i].sensor, s->sp->channels[i].ch, &info);
+            inc[i] = info.included_in_total;
+        }
+    }
     if (r == 0)
         r = flusher_launch(s->flusher);
     if (r < 0) {
@@ -415,7 +433,7 @@ int session_store_start(struct wattprof_session *s)
 void session_store_stop(struct wattprof_session *s)
 {
     struct session_flusher *f = s->flusher;
-    if (!f || !f->running || !s->store)
+    if (!f || !f->running)
         return;
     pthread_mutex_lock(&f->lock);
     f->stopping = 1;
@@ -448,6 +466,7 @@ void session_store_finish(struct wattprof_session *s)
         .exit_code = r->exit_code,
         .units = r->units,
         .unit_name = r->unit_name,
+        .co2e_g = r->accounting.computed ? r->accounting.total_g : NAN,
         .json = json,
     };
     if (s->store->ops->run_end(s->store, &e) < 0) {

@@ -58,6 +58,7 @@ struct store_run_end {
     int exit_code;
     double units;
     const char *unit_name;
+    double co2e_g; /* the accounting's total_g; NAN (stored NULL) when unknown */
     const char *json;
 };
 

@@ -4,6 +4,7 @@
 #include "store_sqlite.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,7 @@ static void fill_row(sqlite3_stmt *q, struct wattprof_run_row *w)
     w->units = sqlite3_column_double(q, 8);
     text_col(q, 9, w->unit_name, sizeof(w->unit_name));
     text_col(q, 10, w->labels, sizeof(w->labels));
+    w->co2e_g = sqlite3_column_type(q, 11) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 11);
 }
 
 static int bind_filter(sqlite3_stmt *q, const struct wattprof_list_filter *f, char *key)
@@ -166,7 +168,7 @@ int store_sqlite_list(struct wattprof_store *st, const struct wattprof_list_filt
     int r = sqlite3_prepare_v2(
         store_sqlite_db(st),
         "SELECT id, started_at_unix_ms, duration_ns, command, energy_uj, energy_provenance,"
-        " complete, coalesce(exit_code, -1), units, unit_name, labels FROM runs"
+        " complete, coalesce(exit_code, -1), units, unit_name, labels, co2e_g FROM runs"
         " WHERE started_at_unix_ms >= ?1 AND (?2 = 0 OR id IN (SELECT run_id FROM labels"
         " WHERE key = ?3 AND value = ?4)) ORDER BY started_at_unix_ms DESC, id LIMIT ?5",
         -1, &q, NULL);

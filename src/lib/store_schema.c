@@ -62,6 +62,9 @@ static const char *const migrations[] = {
     "    '\"schema\": \"wattprof.run/1\",' || char(10) || '  \"id\": \"' || id || '\",')"
     " FROM run_json AS r;"
     "DROP TABLE run_json;",
+    /* 1 -> 2: the run's total CO2e in grams (accounting.total_g), NULL when unknown. */
+    "ALTER TABLE runs ADD COLUMN co2e_g REAL;"
+    "UPDATE runs SET co2e_g = json_extract(json, '$.accounting.total_g') WHERE json IS NOT NULL;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -185,11 +185,11 @@ static int sqlite_run_end(struct wattprof_store *st, const struct store_run_end 
     if (r == 0)
         r = run_stmt(st,
                      "UPDATE runs SET duration_ns = ?, energy_uj = ?, energy_provenance = ?,"
-                     " complete = ?, exit_code = ?, units = ?, unit_name = ?, json = ?"
+                     " complete = ?, exit_code = ?, units = ?, unit_name = ?, json = ?, co2e_g = ?"
                      " WHERE id = ?",
-                     "iitiidttt", (sqlite3_int64)e->duration_ns, (sqlite3_int64)e->energy_uj,
+                     "iitiidttdt", (sqlite3_int64)e->duration_ns, (sqlite3_int64)e->energy_uj,
                      e->energy_provenance, (sqlite3_int64)e->complete, (sqlite3_int64)e->exit_code,
-                     e->units, e->unit_name ? e->unit_name : "", e->json, e->id);
+                     e->units, e->unit_name ? e->unit_name : "", e->json, e->co2e_g, e->id);
     return tx_end(st, own, r);
 }
 

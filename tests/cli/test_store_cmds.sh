@@ -36,8 +36,8 @@ check "list shows both runs, newest first" sh -c "
     sed -n 2p '$TMP/list' | grep -q ' true\$' && sed -n 3p '$TMP/list' | grep -q 'sleep 0.2\$'"
 check "with UTC start, energy and its provenance" \
     grep -Eq '^[0-9a-f]{8} +20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} +[0-9.]+ s +[0-9.]+ [mkM]?J estimated' "$TMP/list"
-check "CO2e is '-' and said to be not computed yet" sh -c "
-    grep -Eq 'estimated +- +complete' '$TMP/list' && grep -q 'CO2e: not computed yet' '$TMP/list'"
+check "CO2e is the recorded total, explained under the table" sh -c "
+    grep -Eq 'estimated +[0-9.e+-]+ g +complete' '$TMP/list' && grep -q 'CO2e: operational + embodied' '$TMP/list'"
 A=$(sed -n 3p "$TMP/list" | cut -d' ' -f1)
 B=$(sed -n 2p "$TMP/list" | cut -d' ' -f1)
 
@@ -126,13 +126,14 @@ assert len(rows) == 2 and all(r['run_id'] == '$A' and r['command'] == 'sleep 0.2
 assert abs(sum(float(r['energy_j']) for r in rows) - float('$(json_get "$TMP/a.json" 'd["energy_j"]')')) < 1e-5
 " "$TMP/a.csv"
 "$W" export -f codecarbon "$A" >"$TMP/cc.csv"
-check "codecarbon: 38 columns, energy_consumed in kWh, emissions empty" "$PYTHON" -c "
+check "codecarbon: 38 columns, energy_consumed in kWh, emissions from the stored accounting" "$PYTHON" -c "
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline='')))
 assert len(rows) == 2 and len(rows[0]) == 38 and len(rows[1]) == 38
 r = dict(zip(rows[0], rows[1]))
 assert abs(float(r['energy_consumed']) * 3.6e6 - $(json_get "$TMP/a.json" 'd["energy_j"]')) < 1e-3
-assert r['emissions'] == '' and r['run_id'] == '$A' and r['country_name'] == ''
+assert abs(float(r['emissions']) * 1000 - $(json_get "$TMP/a.json" 'd["accounting"]["total_g"]')) < 1e-12
+assert r['run_id'] == '$A' and r['country_name'] == '' and r['pue'] == '1'
 " "$TMP/cc.csv"
 "$W" export -f openmetrics "$A" >"$TMP/om.txt"
 check "openmetrics: typed families and # EOF at the end" sh -c "

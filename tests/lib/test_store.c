@@ -4,6 +4,7 @@
  * from the pre-release schema 0, and files that must be refused and left unchanged. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,7 @@ static void test_store_migrates_v0(void **state)
     assert_int_equal(rows[0].duration_ns, 1500000000);
     assert_string_equal(rows[0].energy_provenance, "measured");
     assert_string_equal(rows[0].unit_name, "files");
+    assert_true(isnan(rows[0].co2e_g)); /* no accounting then: unknown, not 0 */
     wattprof_free(rows);
     char *json;
     assert_int_equal(wattprof_store_run_json(st, "a1b2c3d4", &json), 0);
@@ -332,6 +334,29 @@ static void test_store_migrates_v0(void **state)
     wattprof_free(json);
     wattprof_store_close(st);
     st = open_ok(); /* already current: opens as is */
+    wattprof_store_close(st);
+}
+
+/* Schema 1 -> 2: the co2e_g column, filled from each stored JSON's accounting. */
+static void test_store_migrates_v1(void **state)
+{
+    struct wattprof_store *st = open_ok();
+    wattprof_store_close(st);
+    exec_sql(db_path, "ALTER TABLE runs DROP COLUMN co2e_g;"
+                      "UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+                      "INSERT INTO runs(id, started_at_unix_ms, complete, json) VALUES"
+                      " ('00000001', 1700000000000, 1, '{\"accounting\": {\"total_g\": 12.5}}'),"
+                      " ('00000002', 1700000001000, 1, '{\"accounting\": null}');");
+    st = open_ok();
+    struct wattprof_run_row *rows;
+    size_t n;
+    assert_int_equal(wattprof_store_list(st, NULL, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, "00000002");
+    assert_true(isnan(rows[0].co2e_g));
+    assert_string_equal(rows[1].id, "00000001");
+    assert_true(rows[1].co2e_g == 12.5);
+    wattprof_free(rows);
     wattprof_store_close(st);
 }
 
@@ -343,7 +368,7 @@ static void test_store_refuses_newer(void **state)
     assert_int_equal(wattprof_store_open(db_path, &st), -EINVAL);
     char want[512];
     snprintf(want, sizeof(want),
-             "'%s' was written by a newer wattprof (schema 99; this one knows up to 1)", db_path);
+             "'%s' was written by a newer wattprof (schema 99; this one knows up to 2)", db_path);
     assert_string_equal(wattprof_store_errmsg(st), want);
     wattprof_store_close(st);
 }
@@ -404,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_prefixes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_incomplete_delete_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_v0, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_migrates_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_refuses_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_bad_files, setup, teardown),
         cmocka_unit_test(test_sampler_ring_overflow),
