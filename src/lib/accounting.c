@@ -143,20 +143,23 @@ static int number(const char *s, double lo, double hi, double *out)
 struct lookup {
     const char *want;     /* the code asked for */
     const char *provider; /* cloud rows: only this provider's */
+    int rows;             /* rows of that provider (or country) seen */
     int found;
     char store[6][160];
     char close[512];
 };
 
-static int lookup_row(struct lookup *l, char **f, size_t key, size_t nf, char *err, size_t errsize)
+static int lookup_row(struct lookup *l, char **f, size_t key, size_t value, size_t nf, char *err,
+                      size_t errsize)
 {
     double v;
-    if (number(f[3], 0, 5000, &v) < 0) {
-        snprintf(err, errsize, "bad g_per_kwh '%s'", f[3]);
+    if (number(f[value], 0, 5000, &v) < 0) {
+        snprintf(err, errsize, "bad g_per_kwh '%s'", f[value]);
         return -EIO;
     }
     if (l->provider && strcmp(f[0], l->provider) != 0)
         return 0;
+    l->rows++;
     if (strcasecmp(f[key], l->want) == 0) {
         l->found = 1;
         for (size_t i = 0; i < nf; i++)
@@ -176,12 +179,13 @@ static int lookup_row(struct lookup *l, char **f, size_t key, size_t nf, char *e
 
 static int country_row(void *arg, char **f, char *err, size_t errsize)
 {
-    return lookup_row(arg, f, 0, 5, err, errsize);
+    return lookup_row(arg, f, 0, 2, 5, err, errsize); /* iso3,name,g_per_kwh,year,source */
 }
 
 static int cloud_row(void *arg, char **f, char *err, size_t errsize)
 {
-    return lookup_row(arg, f, 1, 5, err, errsize);
+    /* provider,region,iso3,g_per_kwh,source and iso3,region,year,g_per_kwh,source */
+    return lookup_row(arg, f, 1, 3, 5, err, errsize);
 }
 
 static int find(const char *data_dir, const char *file, struct lookup *l, int cloud, char *err,
@@ -232,6 +236,39 @@ static int use_world(struct accounting_plan *p, const char *data_dir, char *err,
     return r;
 }
 
+/* A sub-national region of the country (US states, Canadian provinces, Nordic bidding
+ * zones: data/carbon/regions.csv). A country with no regional data keeps its national
+ * figure, and the source says so; an unknown region of a country that has them is an
+ * error with the close matches. */
+static int resolve_region(const struct accounting_settings *set, const char *data_dir,
+                          struct accounting_plan *p, char *err, size_t errsize)
+{
+    struct lookup *l = calloc(1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    char want[64];
+    copy(want, sizeof(want), set->region);
+    for (char *c = want; *c; c++)
+        *c = *c == ' ' ? '-' : *c;
+    l->want = want;
+    l->provider = p->country_iso;
+    int r = find(data_dir, "regions.csv", l, 1, err, errsize);
+    if (r == 0 && l->found) {
+        p->intensity = strtod(l->store[3], NULL);
+        snprintf(p->intensity_source, sizeof(p->intensity_source),
+                 "%.8s/%.40s %.8s annual average, %.120s", l->store[0], l->store[1],
+                 l->store[2], l->store[4]);
+    } else if (r == 0 && l->rows > 0) {
+        r = unknown_code("region", l, err, errsize);
+    } else if (r == 0) {
+        size_t n = strlen(p->intensity_source);
+        snprintf(p->intensity_source + n, sizeof(p->intensity_source) - n,
+                 " (no regional data for %.8s: national figure)", p->country_iso);
+    }
+    free(l);
+    return r;
+}
+
 static int resolve_country(const struct accounting_settings *set, const char *data_dir,
                            struct accounting_plan *p, char *err, size_t errsize)
 {
@@ -249,6 +286,8 @@ static int resolve_country(const struct accounting_settings *set, const char *da
                      set->region[0] ? "/" : "", set->region);
     }
     free(l);
+    if (r == 0 && set->region[0])
+        r = resolve_region(set, data_dir, p, err, errsize);
     return r;
 }
 

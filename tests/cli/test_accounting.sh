@@ -138,4 +138,20 @@ assert row["pue"] == "1.12" and row["on_cloud"] == "N" and float(row["emissions_
 "$WATTPROF" show "$id" >"$TMP/show" 2>&1
 check "wattprof show prints the recorded accounting" grep -q "DEU 2023 annual average" "$TMP/show"
 
+
+# --- sub-national regions --------------------------------------------------------------
+"$WATTPROF" run -q --no-store --json "$TMP/ca.json" --country USA --region california -- true
+check "a US state uses its eGRID figure (lbs/MWh converted)" json_true "$TMP/ca.json" '
+abs(d["accounting"]["intensity_g_per_kwh"] - 452.541 * 0.45359237) < 0.001
+and d["accounting"]["intensity_source"].startswith("USA/california 2016")'
+"$WATTPROF" run -q --no-store --json "$TMP/se.json" --country SWE --region SE3 -- true
+check "a Nordic bidding zone, case-insensitive" json_true "$TMP/se.json" '
+d["accounting"]["intensity_g_per_kwh"] == 18 and "ENTSO-E" in d["accounting"]["intensity_source"]'
+"$WATTPROF" run -q --no-store --json "$TMP/by.json" --country DEU --region bavaria -- true
+check "a country without regional data keeps its national figure and says so" json_true "$TMP/by.json" '
+"no regional data for DEU" in d["accounting"]["intensity_source"]'
+"$WATTPROF" run -q --no-store --country USA --region californa -- touch "$TMP/ran-region" 2>"$TMP/err"
+check "an unknown region is an error with close matches, and nothing runs" sh -c "
+[ $? -eq 2 ] && [ ! -e '$TMP/ran-region' ] && grep -q 'close matches: california' '$TMP/err'"
+
 finish
