@@ -494,6 +494,83 @@ WATTPROF_API int wattprof_store_delete(struct wattprof_store *st, const char *id
 WATTPROF_API int wattprof_store_gc(struct wattprof_store *st, unsigned keep_days,
                                    uint64_t *runs_pruned);
 
+/* ---- Carbon-aware scheduling ----------------------------------------------------------- *
+ * When (and where) to start a job of a known length so that the grid is cleanest, from
+ * forecasts of carbon intensity (the formats of "intensity-series": CSV, Electricity Maps,
+ * WattTime, Carbon Aware SDK). The rule is the Carbon Aware SDK's: the lowest time-weighted
+ * mean intensity over the job, ties to the earliest start (docs/schedule.md). Pure
+ * computation on files: no context, thread-safe. */
+
+#define WATTPROF_SCHEDULE_MAX_FORECASTS 16
+#define WATTPROF_SCHEDULE_MAX_ALTERNATIVES 16
+#define WATTPROF_SCHEDULE_MAX_CHUNKS 64
+
+struct wattprof_schedule_forecast {
+    const char *path;   /* the forecast file */
+    const char *region; /* a name for it ("DE"), or NULL */
+};
+
+struct wattprof_schedule_request {
+    const struct wattprof_schedule_forecast *forecasts; /* 1 to 16; the first is "here" */
+    size_t n_forecasts;
+    int64_t now_unix_ms;       /* the plan's "now" */
+    int64_t duration_ms;       /* the job's length, > 0 */
+    int64_t within_ms;         /* the job must end by now + within; >= duration */
+    double energy_kwh;         /* the job's energy, NAN when unknown (no grams) */
+    const double *profile_kwh; /* or: the energy of n_profile equal slices of the job, in
+                                  order (from a stored run's power); NULL: flat */
+    size_t n_profile;
+    size_t n_alternatives; /* how many next-best starts, 0 to 16 */
+    unsigned chunks;       /* > 1: an interruptible job in that many pieces (up to 64) */
+    double max_intensity;  /* g/kWh: start at the first slot below it; NAN: off */
+};
+
+/* A planned start. end - start is the duration (or, for chunks, the span they cover). */
+struct wattprof_schedule_window {
+    int64_t start_unix_ms, end_unix_ms;
+    size_t forecast;       /* index into the request's forecasts */
+    char region[64];       /* the forecast's region, "" when none */
+    double mean_g_per_kwh; /* time-weighted mean over the window */
+    double expected_g;     /* grams CO2e; NAN when the energy is unknown */
+};
+
+/* What each forecast file held. */
+struct wattprof_schedule_forecast_info {
+    char source[160];                   /* "WattTime forecast, region CAISO_NORTH, co2_moer" */
+    char kind[16];                      /* "average" or "marginal" */
+    int64_t generated_at_unix_ms;       /* 0 when the file does not say */
+    int64_t step_ms;                    /* its resolution (median step) */
+    int64_t first_unix_ms, end_unix_ms; /* the span it covers */
+};
+
+struct wattprof_schedule_result {
+    struct wattprof_schedule_window best;
+    int now_known; /* 0 when the first forecast does not cover [now, now + duration] */
+    struct wattprof_schedule_window now; /* starting now with the first forecast */
+    double saving_g;                     /* now - best, grams; NAN when unknown */
+    double saving_pct;     /* (now - best) / now × 100 (of grams with a profile, else of the
+                              mean intensity); NAN when unknown */
+    int threshold_met;     /* with max_intensity: 1 when a slot below it was found (else best
+                              is the lowest mean) */
+    size_t n_alternatives; /* next best starts, none overlapping best or each other in the
+                              same forecast */
+    struct wattprof_schedule_window alternatives[WATTPROF_SCHEDULE_MAX_ALTERNATIVES];
+    size_t n_chunks; /* interruptible: the chosen pieces, in time order */
+    struct wattprof_schedule_window chunks[WATTPROF_SCHEDULE_MAX_CHUNKS];
+    size_t candidates; /* starts rated */
+    size_t excluded;   /* starts left out because the forecast lacks data for them */
+    size_t n_forecasts;
+    struct wattprof_schedule_forecast_info forecasts[WATTPROF_SCHEDULE_MAX_FORECASTS];
+    char errmsg[512]; /* why the plan failed; "" on success */
+};
+
+/* Plans a job. *out is set even on failure (NULL only on -ENOMEM) so errmsg can say why;
+ * release it with wattprof_free(). Returns 0, -EINVAL (a bad request, a malformed forecast
+ * file with PATH:LINE:COLUMN, a window shorter than the job, no start that the forecasts
+ * cover: errmsg names the missing span), -ENOENT / -EACCES (a forecast file), -ENOMEM. */
+WATTPROF_API int wattprof_schedule_plan(const struct wattprof_schedule_request *req,
+                                        struct wattprof_schedule_result **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "run_accounting.h"
+#include "run_defer.h"
 #include "run_output.h"
 #include "wattprof.h"
 
@@ -30,6 +31,7 @@ struct run_opts {
     double idle_baseline_s;
     struct cli_sensor_opts sensor;
     struct run_accounting_opts acc;
+    struct run_defer_opts defer;
     int quiet;
     const char *db_path; /* --db */
     int no_store;
@@ -55,7 +57,7 @@ static const char usage_text[] =
     "  -u, --units N            units of work COMMAND does (for energy per unit)\n"
     "  -n, --unit-name NAME     what a unit is, e.g. samples (default: units)\n"
     "      --idle-baseline S    measure idle power for S seconds before COMMAND\n" CLI_SENSOR_USAGE
-        RUN_ACCOUNTING_USAGE
+        RUN_ACCOUNTING_USAGE RUN_DEFER_USAGE
     "      --label KEY=VALUE    store this label with the run (repeatable; KEY is\n"
     "                           1 to 64 of A-Z a-z 0-9 _ . -)\n"
     "      --db PATH            the run history database (default: $WATTPROF_DB, else\n"
@@ -143,6 +145,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
         { "label", required_argument, NULL, OPT_LABEL },
         CLI_SENSOR_LONGOPTS,
         RUN_ACCOUNTING_LONGOPTS,
+        RUN_DEFER_LONGOPTS,
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -159,7 +162,8 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
             return usage_error("unknown option", argv[optind - 1], "");
         if (c == ':')
             return usage_error("missing value for option", argv[optind - 1], "");
-        if (cli_sensor_opt(&o->sensor, c, optarg) || run_accounting_opt(&o->acc, c, optarg))
+        if (cli_sensor_opt(&o->sensor, c, optarg) || run_accounting_opt(&o->acc, c, optarg) ||
+            run_defer_opt(&o->defer, c, optarg))
             continue;
         int r = parse_one(o, c, optarg);
         if (r != 0)
@@ -389,6 +393,9 @@ int cmd_run(int argc, char **argv)
     struct run_opts o;
     memset(&o, 0, sizeof(o));
     int code = parse_args(&o, argc, argv);
+    if (code >= 0)
+        return code;
+    code = run_defer(&o.defer); /* waits for a cleaner grid with --defer */
     if (code >= 0)
         return code;
     struct run_output out;

@@ -15,6 +15,7 @@ static const struct command commands[] = {
     { "export", cmd_export, "write stored runs as JSON, CSV, CodeCarbon CSV or OpenMetrics" },
     { "delete", cmd_delete, "delete stored runs" },
     { "gc", cmd_gc, "drop the samples of old stored runs" },
+    { "schedule", cmd_schedule, "find the start (and region) with the cleanest grid for a job" },
 };
 
 static void usage(FILE *f)

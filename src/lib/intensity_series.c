@@ -23,7 +23,8 @@ struct intensity_series {
     char source[160];            /* human-readable: format and zone/region */
     struct intensity_point *pts; /* sorted by time, owned */
     size_t n, cap;
-    int64_t step_ms; /* the typical (median) step between values; 0 with one value */
+    int64_t step_ms;      /* the typical (median) step between values; 0 with one value */
+    int64_t generated_ms; /* when the file says the data was made; 0 unknown */
 };
 
 int intensity_series_fail(struct series_loader *ld, size_t pos, const char *fmt, ...)
@@ -69,6 +70,13 @@ void intensity_series_set(struct series_loader *ld, const char *kind, const char
 {
     snprintf(ld->s->kind, sizeof(ld->s->kind), "%s", kind);
     snprintf(ld->s->source, sizeof(ld->s->source), "%s", source);
+}
+
+void intensity_series_set_generated(struct series_loader *ld, const char *s, size_t len)
+{
+    int64_t t_ms;
+    if (s && intensity_series_parse_time(s, len, &t_ms) == 0)
+        ld->s->generated_ms = t_ms;
 }
 
 /* Reads the whole file into a NUL-terminated buffer. */
@@ -232,6 +240,32 @@ size_t intensity_series_len(const struct intensity_series *s)
     return s->n;
 }
 
+int64_t intensity_series_generated_at(const struct intensity_series *s)
+{
+    return s->generated_ms;
+}
+
+int64_t intensity_series_step_ms(const struct intensity_series *s)
+{
+    return s->step_ms;
+}
+
+int64_t intensity_series_first_ms(const struct intensity_series *s)
+{
+    return s->pts[0].t_ms;
+}
+
+int64_t intensity_series_end_ms(const struct intensity_series *s)
+{
+    const struct intensity_point *last = &s->pts[s->n - 1];
+    return last->t_ms + (last->dur_ms > 0 ? last->dur_ms : s->step_ms);
+}
+
+int64_t intensity_series_time_ms(const struct intensity_series *s, size_t i)
+{
+    return s->pts[i].t_ms;
+}
+
 /* The index of the value in force at t: the last one at or before t, else the first. */
 static size_t index_at(const struct intensity_series *s, int64_t t)
 {
@@ -270,17 +304,59 @@ static int64_t data_end(const struct intensity_series *s)
 
 /* Where value i's own validity ends: its stated duration, else one typical step; a gap
  * is what lies between that and the next value when the next value comes later than
- * the duration, or more than two typical steps later. Returns the held time in ms. */
-static int64_t gap_overlap(const struct intensity_series *s, size_t i, int64_t t0, int64_t t1)
+ * the duration, or more than two typical steps later. Returns 1 with the gap in [*a, *b). */
+static int gap_span(const struct intensity_series *s, size_t i, int64_t *a, int64_t *b)
 {
     const struct intensity_point *p = &s->pts[i];
     int64_t next = s->pts[i + 1].t_ms;
     int64_t own_end = p->t_ms + (p->dur_ms > 0 ? p->dur_ms : s->step_ms);
     if (p->dur_ms > 0 ? next <= own_end : next - p->t_ms <= 2 * s->step_ms)
         return 0;
-    int64_t a = own_end > t0 ? own_end : t0;
-    int64_t b = next < t1 ? next : t1;
+    *a = own_end;
+    *b = next;
+    return 1;
+}
+
+/* The held time of gap i inside [t0, t1), in ms. */
+static int64_t gap_overlap(const struct intensity_series *s, size_t i, int64_t t0, int64_t t1)
+{
+    int64_t a, b;
+    if (!gap_span(s, i, &a, &b))
+        return 0;
+    a = a > t0 ? a : t0;
+    b = b < t1 ? b : t1;
     return b > a ? b - a : 0;
+}
+
+/* Adds [a, b) clipped to [t0, t1) to *total, and remembers the first such span. */
+static void add_span(int64_t a, int64_t b, int64_t t0, int64_t t1, int64_t *total, int64_t *fa,
+                     int64_t *fb)
+{
+    a = a > t0 ? a : t0;
+    b = b < t1 ? b : t1;
+    if (b <= a)
+        return;
+    if (*total == 0 || a < *fa) {
+        *fa = a;
+        *fb = b;
+    }
+    *total += b - a;
+}
+
+int64_t intensity_series_uncovered(const struct intensity_series *s, int64_t t0, int64_t t1,
+                                   int64_t *a, int64_t *b)
+{
+    int64_t total = 0, fa = 0, fb = 0, ga, gb;
+    add_span(INT64_MIN, s->pts[0].t_ms, t0, t1, &total, &fa, &fb);
+    for (size_t i = 0; i + 1 < s->n; i++)
+        if (gap_span(s, i, &ga, &gb))
+            add_span(ga, gb, t0, t1, &total, &fa, &fb);
+    add_span(intensity_series_end_ms(s), INT64_MAX, t0, t1, &total, &fa, &fb);
+    if (total > 0) {
+        *a = fa;
+        *b = fb;
+    }
+    return total;
 }
 
 static double seconds(int64_t ms)

@@ -20,6 +20,22 @@ const char *intensity_series_kind(const struct intensity_series *s);   /* "avera
 const char *intensity_series_source(const struct intensity_series *s); /* e.g. "Electricity Maps
                                                                           history, zone DE" */
 size_t intensity_series_len(const struct intensity_series *s);
+/* When the file says the data was made (WattTime meta.generated_at, Electricity Maps forecast
+   updatedAt, Carbon Aware SDK forecast generatedAt), unix ms; 0 when it does not say. */
+int64_t intensity_series_generated_at(const struct intensity_series *s);
+/* The typical (median) step between values in ms; 0 with one value. */
+int64_t intensity_series_step_ms(const struct intensity_series *s);
+/* The first value's time and where the data ends: the last value's stated duration, else one
+   typical step after it (a forecast's last value holds for one step). Unix ms. */
+int64_t intensity_series_first_ms(const struct intensity_series *s);
+int64_t intensity_series_end_ms(const struct intensity_series *s);
+/* The time of value i (i < len), unix ms. */
+int64_t intensity_series_time_ms(const struct intensity_series *s, size_t i);
+/* The part of [t0, t1) the data does not cover: before the first value, after the end (see
+   intensity_series_end_ms) and in gaps (docs/intensity-series.md). Returns its length in ms and
+   the first such span in [*a, *b) (untouched when the return is 0). */
+int64_t intensity_series_uncovered(const struct intensity_series *s, int64_t t0, int64_t t1,
+                                   int64_t *a, int64_t *b);
 
 struct intensity_coverage {
     double covered_s, before_s, after_s;
@@ -69,6 +85,8 @@ int intensity_series_fail(struct series_loader *ld, size_t pos, const char *fmt,
 int intensity_series_add(struct series_loader *ld, size_t pos, int64_t t_ms, int64_t dur_ms,
                          double g_per_kwh, size_t value_pos);
 void intensity_series_set(struct series_loader *ld, const char *kind, const char *source);
+/* Records when the data was made from an RFC 3339 string (ignored when it does not parse). */
+void intensity_series_set_generated(struct series_loader *ld, const char *s, size_t len);
 /* RFC 3339 (Z or +hh:mm, optional fraction, seconds optional) in s[0..len). 0 or -EINVAL. */
 int intensity_series_parse_time(const char *s, size_t len, int64_t *t_ms);
 int intensity_series_parse_csv(struct series_loader *ld);

@@ -254,6 +254,8 @@ static const struct json_format em_format = { "Electricity Maps", "datetime", "c
 static const struct json_format wt_format = { "WattTime", "point_time", "value", NULL, 0 };
 static const struct json_format sdk_format = { "Carbon Aware SDK", "time", "rating", "duration",
                                                1 };
+static const struct json_format sdk_forecast_format = { "Carbon Aware SDK forecast", "timestamp",
+                                                        "value", "duration", 1 };
 
 /* The SDK's TimeSpan "[d.]hh:mm[:ss[.fffffff]]", or a number of minutes. */
 static int parse_timespan(const struct json_parse_node *n, int64_t *ms)
@@ -327,8 +329,17 @@ static int read_points(struct series_loader *ld, const struct json_parse_node *a
     return r;
 }
 
-/* Electricity Maps: {"zone", "history": [...]} (history), {"zone", "data": [...]}
- * (past-range) or one point (latest). */
+/* Records the string member key of obj as the time the data was made. */
+static void set_generated(struct series_loader *ld, const struct json_parse_node *obj,
+                          const char *key)
+{
+    const struct json_parse_node *n = json_parse_get_ci(obj, key);
+    if (n && n->type == JSON_PARSE_STRING)
+        intensity_series_set_generated(ld, n->str, n->len);
+}
+
+/* Electricity Maps: {"zone", "history": [...]} (history), {"zone", "forecast": [...],
+ * "updatedAt"} (forecast), {"zone", "data": [...]} (past-range) or one point (latest). */
 static int parse_em(struct series_loader *ld, const struct json_parse_node *root)
 {
     static const struct {
@@ -338,7 +349,8 @@ static int parse_em(struct series_loader *ld, const struct json_parse_node *root
                    { "15_minutes", 900000 },
                    { "hourly", 3600000 },
                    { "daily", 86400000 } };
-    const struct json_parse_node *arr = json_parse_get(root, "history");
+    const struct json_parse_node *fc = json_parse_get(root, "forecast");
+    const struct json_parse_node *arr = fc ? fc : json_parse_get(root, "history");
     arr = arr ? arr : json_parse_get(root, "data");
     const struct json_parse_node *first = arr ? json_parse_at(arr, 0) : root;
     const char *zone = json_parse_get_str(root, "zone", json_parse_get_str(first, "zone", "?"));
@@ -351,9 +363,13 @@ static int parse_em(struct series_loader *ld, const struct json_parse_node *root
             dur = grains[i].ms;
     char source[160];
     snprintf(source, sizeof(source), "Electricity Maps %s, zone %s, %s%s",
-             arr ? "history" : "latest", zone, eft ? eft : "lifecycle",
-             eft ? "" : " (API default; not stated in the file)");
+             fc    ? "forecast"
+             : arr ? "history"
+                   : "latest",
+             zone, eft ? eft : "lifecycle", eft ? "" : " (API default; not stated in the file)");
     intensity_series_set(ld, "average", source);
+    if (fc)
+        set_generated(ld, root, "updatedAt");
     return arr ? read_points(ld, arr, &em_format, dur, 1.0)
                : read_point(ld, root, &em_format, 0, 1.0);
 }
@@ -376,8 +392,10 @@ static int parse_wt(struct series_loader *ld, const struct json_parse_node *root
                                      "unsupported units '%s'", units);
     double period = json_parse_get_num(meta, "data_point_period_seconds", 0);
     char source[160];
-    snprintf(source, sizeof(source), "WattTime historical, region %s, %s",
-             json_parse_get_str(meta, "region", "?"), signal);
+    int forecast = json_parse_get(meta, "generated_at") != NULL;
+    snprintf(source, sizeof(source), "WattTime %s, region %s, %s",
+             forecast ? "forecast" : "historical", json_parse_get_str(meta, "region", "?"), signal);
+    set_generated(ld, meta, "generated_at");
     intensity_series_set(ld, strcmp(signal, "co2_moer") == 0 ? "marginal" : "average", source);
     int64_t dur = period > 0 && period < 1e7 ? (int64_t)(period * 1000.0) : 0;
     return read_points(ld, json_parse_get(root, "data"), &wt_format, dur, scale);
@@ -398,13 +416,36 @@ static int sdk_location(struct series_loader *ld, const struct json_parse_node *
     return 0;
 }
 
+/* Carbon Aware SDK forecast (EmissionsForecastDTO): [{generatedAt, location, forecastData:
+ * [{location, timestamp, duration (minutes), value}]}]; the first forecast is read. */
+static int parse_sdk_forecast(struct series_loader *ld, const struct json_parse_node *obj,
+                              const struct json_parse_node *data)
+{
+    const char *loc;
+    if (data->type != JSON_PARSE_ARRAY)
+        return read_points(ld, data, &sdk_forecast_format, 0, 1.0);
+    int r = sdk_location(ld, data, &loc);
+    if (r < 0)
+        return r;
+    char source[160];
+    snprintf(source, sizeof(source), "Carbon Aware SDK forecast, location %s",
+             json_parse_get_str(obj, "location", loc ? loc : "?"));
+    const char *kind = json_parse_str(json_parse_get_ci(obj, "kind"), "average");
+    intensity_series_set(ld, strcmp(kind, "marginal") == 0 ? "marginal" : "average", source);
+    set_generated(ld, obj, "generatedAt");
+    return read_points(ld, data, &sdk_forecast_format, 0, 1.0);
+}
+
 /* Carbon Aware SDK: [{location, time, rating, duration}] (WebAPI, CLI) or the JSON data
  * source's {"Emissions": [{Location, Time, Rating, Duration}]}. */
 static int parse_sdk(struct series_loader *ld, const struct json_parse_node *root)
 {
     const struct json_parse_node *arr =
         root->type == JSON_PARSE_ARRAY ? root : json_parse_get_ci(root, "emissions");
+    const struct json_parse_node *fc = json_parse_get_ci(json_parse_at(arr, 0), "forecastData");
     const char *loc;
+    if (fc)
+        return parse_sdk_forecast(ld, json_parse_at(arr, 0), fc);
     if (!arr || arr->type != JSON_PARSE_ARRAY)
         return read_points(ld, arr, &sdk_format, 0, 1.0);
     int r = sdk_location(ld, arr, &loc);
@@ -429,8 +470,8 @@ static int parse_tree(struct series_loader *ld, const struct json_parse_node *ro
         return intensity_series_fail(ld, root->pos, "expected a JSON object or array");
     if (json_parse_get(root, "meta") || json_parse_get(first, "point_time"))
         return parse_wt(ld, root);
-    if (json_parse_get(root, "history") || json_parse_get(first, "carbonIntensity") ||
-        json_parse_get(root, "carbonIntensity"))
+    if (json_parse_get(root, "history") || json_parse_get(root, "forecast") ||
+        json_parse_get(first, "carbonIntensity") || json_parse_get(root, "carbonIntensity"))
         return parse_em(ld, root);
     return intensity_series_fail(ld, root->pos,
                                  "unknown JSON: expected Electricity Maps, "
