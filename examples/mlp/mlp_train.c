@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #ifndef WATTPROF_DEMO_DATA
 #define WATTPROF_DEMO_DATA "data/digits/digits.csv"
@@ -35,6 +38,7 @@ struct options {
     unsigned batch;
     double lr;
     uint64_t seed;
+    int report_metric; /* --report-metric: send accuracy and units to wattprof */
 };
 
 /* One sample per row: x holds the pixels scaled to 0..1, y the label. */
@@ -390,6 +394,31 @@ static double evaluate(struct mlp *m, const struct dataset *ds, const size_t *id
     return (double)correct / (double)n;
 }
 
+/* Sends the final accuracy and the samples trained to the enclosing `wattprof run` or
+ * `wattprof bench` through $WATTPROF_CONTROL (docs/control-protocol.md), as
+ * `wattprof control metric accuracy X` would. Quietly does nothing outside wattprof. */
+static void report_metric(double acc, uint64_t samples)
+{
+    const char *path = getenv("WATTPROF_CONTROL");
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char line[128];
+    if (!path || strlen(path) >= sizeof(sa.sun_path)) {
+        return;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return;
+    }
+    int len = snprintf(line, sizeof(line), "metric accuracy %.6f\nrun-units %" PRIu64 " samples\n",
+                       acc, samples);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        send(fd, line, (size_t)len, MSG_NOSIGNAL) != len) {
+        fprintf(stderr, "mlp_train: cannot report the metric to '%s': %s\n", path, strerror(errno));
+    }
+    close(fd);
+}
+
 /* Runs the whole training and prints the results. Returns 0 or -ENOMEM. */
 static int run(const struct options *opt, const struct dataset *ds)
 {
@@ -419,6 +448,9 @@ static int run(const struct options *opt, const struct dataset *ds)
     }
     printf("final test accuracy %.4f after %u epochs, %" PRIu64 " samples trained\n", acc,
            opt->epochs, (uint64_t)opt->epochs * ntrain);
+    if (opt->report_metric) {
+        report_metric(acc, (uint64_t)opt->epochs * ntrain);
+    }
     mlp_free(m);
     free(idx);
     return 0;
@@ -428,13 +460,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: mlp_train [--data PATH] [--epochs N] [--hidden H] [--batch B]\n"
-            "                 [--lr X] [--seed S]\n"
+            "                 [--lr X] [--seed S] [--report-metric]\n"
             "  --data PATH   digits CSV file (default: %s)\n"
             "  --epochs N    passes over the training set (default: %d)\n"
             "  --hidden H    hidden units (default: %d)\n"
             "  --batch B     samples per SGD step (default: %d)\n"
             "  --lr X        learning rate (default: %g)\n"
-            "  --seed S      PRNG seed for split, init and order (default: %d)\n",
+            "  --seed S      PRNG seed for split, init and order (default: %d)\n"
+            "  --report-metric  send 'metric accuracy X' and the samples trained to the\n"
+            "                enclosing wattprof run/bench ($WATTPROF_CONTROL)\n",
             WATTPROF_DEMO_DATA, MLP_DEFAULT_EPOCHS, MLP_DEFAULT_HIDDEN, MLP_DEFAULT_BATCH,
             MLP_DEFAULT_LR, MLP_DEFAULT_SEED);
 }
@@ -497,6 +531,9 @@ static int apply_option(struct options *opt, int c, const char *arg)
         return parse_lr(arg, &opt->lr);
     case 's':
         return parse_u64(arg, 0, UINT64_MAX, &opt->seed);
+    case 'r':
+        opt->report_metric = 1;
+        return 0;
     default:
         return -EINVAL;
     }
@@ -521,10 +558,15 @@ static void report_bad_option(int c, char **argv)
 static int parse_options(struct options *opt, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "data", required_argument, NULL, 'd' },   { "epochs", required_argument, NULL, 'e' },
-        { "hidden", required_argument, NULL, 'H' }, { "batch", required_argument, NULL, 'b' },
-        { "lr", required_argument, NULL, 'l' },     { "seed", required_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "data", required_argument, NULL, 'd' },
+        { "epochs", required_argument, NULL, 'e' },
+        { "hidden", required_argument, NULL, 'H' },
+        { "batch", required_argument, NULL, 'b' },
+        { "lr", required_argument, NULL, 'l' },
+        { "seed", required_argument, NULL, 's' },
+        { "report-metric", no_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     int longindex = 0;
 

@@ -1,26 +1,22 @@
 /* wattprof run: run a command under measurement, pass its exit status on, forward
  * signals to it, and report the energy on stderr (and as JSON). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "proc.h"
 #include "run_accounting.h"
 #include "run_defer.h"
 #include "run_output.h"
 #include "wattprof.h"
 
-/* How long to wait for orphaned descendants that are still exiting. */
-#define ORPHAN_GRACE_MS 20
 #define RUN_MAX_LABELS 64
 
 struct run_opts {
@@ -203,84 +199,13 @@ static void install_forwarding(void)
     }
 }
 
-/* Starts the command. Returns its pid, or -errno when exec failed (read back from the
- * child through a close-on-exec pipe). */
-static pid_t spawn(char **argv)
-{
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        return -errno;
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(pfd[0]);
-        close(pfd[1]);
-        return -e;
-    }
-    if (pid == 0) {
-        close(pfd[0]);
-        execvp(argv[0], argv);
-        int e = errno;
-        ssize_t w = write(pfd[1], &e, sizeof(e));
-        (void)w;
-        _exit(EXIT_NOT_FOUND);
-    }
-    close(pfd[1]);
-    int e = 0;
-    ssize_t n;
-    do {
-        n = read(pfd[0], &e, sizeof(e));
-    } while (n < 0 && errno == EINTR);
-    close(pfd[0]);
-    if (n == sizeof(e)) {
-        waitpid(pid, NULL, 0);
-        return -e;
-    }
-    return pid;
-}
-
-/* Reaps the descendants that were orphaned (reparented to us, the subreaper) and are
- * exiting, so their CPU time counts; waits at most ORPHAN_GRACE_MS for those still
- * finishing, and leaves a long-lived daemon alone. */
-static void reap_orphans(void)
-{
-    struct timespec tick = { 0, 1000000 };
-    for (int waited = 0; waited < ORPHAN_GRACE_MS;) {
-        pid_t r = waitpid(-1, NULL, WNOHANG);
-        if (r > 0)
-            continue;
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return; /* ECHILD: none left */
-        nanosleep(&tick, NULL);
-        waited++;
-    }
-}
-
-/* Waits for the command, then reaps the orphans it left (we are their subreaper) so
- * that their CPU time is in RUSAGE_CHILDREN. */
+/* Waits for the command (proc_wait reaps its orphans too); forwarding stops. */
 static int wait_command(pid_t pid, int *status)
 {
-    pid_t r;
-    do {
-        r = waitpid(pid, status, 0);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return -errno;
+    int timed_out;
+    int r = proc_wait(pid, status, 0, &timed_out);
     child_pid = 0;
-    reap_orphans();
-    return 0;
-}
-
-static uint64_t children_cpu_ns(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
-        return 0;
-    uint64_t us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
-                  (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
-    return us * 1000;
+    return r;
 }
 
 static int exec_failure(const char *cmd, int err)
@@ -364,7 +289,7 @@ static int add_labels(const struct run_opts *o, struct wattprof_ctx *ctx,
 static int measure(const struct run_opts *o, struct wattprof_session *run, int *started)
 {
     int status = 0;
-    pid_t pid = spawn(o->command);
+    pid_t pid = proc_spawn(o->command, 0);
     *started = pid > 0;
     if (pid < 0) {
         wattprof_session_stop(run);
@@ -375,7 +300,7 @@ static int measure(const struct run_opts *o, struct wattprof_session *run, int *
     if (interrupted && interrupted != SIGINT)
         kill(pid, interrupted); /* arrived between start and fork */
     int r = wait_command(pid, &status);
-    wattprof_session_set_workload_cpu_ns(run, children_cpu_ns());
+    wattprof_session_set_workload_cpu_ns(run, proc_children_cpu_ns());
     wattprof_session_stop(run);
     if (r < 0) {
         cli_error("cannot wait for '%s': %s", o->command[0], strerror(-r));

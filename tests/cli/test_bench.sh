@@ -1,0 +1,132 @@
+#!/bin/sh
+# wattprof bench: small real studies (the C MLP example, a CPU burner, failing and
+# timing-out variants), the JSON "wattprof.study/1", and bad study files.
+. "$(dirname "$0")/lib.sh"
+: "${MLP_TRAIN:?set MLP_TRAIN to the mlp-train example}"
+
+# 1. The MLP: 2 variants x 3 runs; the quality bar (accuracy >= 0.9 after 2 epochs)
+# is met by hidden=32 (0.9139) and missed by hidden=16 (0.8917): deterministic (seed 1).
+cat >"$TMP/mlp.yaml" <<EOT
+name: mlp-hidden
+command: $MLP_TRAIN --epochs 2 --hidden {hidden} --report-metric
+matrix: { hidden: [16, 32] }
+baseline: { hidden: 16 }
+repetitions: { min: 3, max: 3 }
+warmup: 1
+cooldown_s: 0
+idle_baseline_s: 0.2
+seed: 1234
+quality: { metric: accuracy, at_least: 0.9 }
+EOT
+check "a study of the MLP example runs" "$WATTPROF" bench -q "$TMP/mlp.yaml" --json "$TMP/mlp.json"
+"$WATTPROF" bench -q "$TMP/mlp.yaml" >"$TMP/mlp.txt" 2>"$TMP/mlp.err"
+j=$TMP/mlp.json
+check "the JSON is wattprof.study/1 with the seed" json_true "$j" \
+    'd["schema"] == "wattprof.study/1" and d["seed"] == 1234 and d["name"] == "mlp-hidden"'
+check "every variant has 3 runs that count and one warm-up" json_true "$j" \
+    'all(v["stats"]["energy_per_unit_j"]["n"] == 3 and sum(r["warmup"] for r in v["runs"]) == 1 for v in d["variants"])'
+check "the order lists the 8 runs" json_true "$j" 'len(d["order"]) == 8'
+check "units come from the workload (samples trained)" json_true "$j" \
+    'all(r["units"] == 2874 for v in d["variants"] for r in v["runs"])'
+check "the accuracy is summarised" json_true "$j" \
+    'abs(d["variants"][1]["stats"]["accuracy"]["mean"] - 0.9139) < 1e-3'
+check "stats have mean, sd and a CI around the mean" json_true "$j" \
+    'all(s["ci_low"] <= s["mean"] <= s["ci_high"] and s["sd"] >= 0 for v in d["variants"] for s in [v["stats"]["energy_j"]])'
+check "the quality bar excludes hidden=16" json_true "$j" \
+    'not d["variants"][0]["meets_quality"] and d["variants"][1]["meets_quality"]'
+check "the recommendation is the variant meeting the bar" json_true "$j" \
+    'd["recommendation"]["variant"] == "hidden=32" and d["recommendation"]["reason"]'
+check "comparisons carry ratio, CI, p, Holm, effect and verdict" json_true "$j" \
+    'len(d["comparisons"]) == 2 and all(c["verdict"] in ("better", "worse", "no-difference") and c["baseline"] == "hidden=16" and "p_holm" in c and "effect_size" in c for c in d["comparisons"])'
+check "the text has the table and the recommendation" grep -q "^recommendation: hidden=32" "$TMP/mlp.txt"
+check "the workload's output stays off stdout" sh -c "! grep -q 'final test accuracy' '$TMP/mlp.txt'"
+check "every run is stored with study, variant and rep labels" sh -c \
+    "test \$('$WATTPROF' list -n 0 --label study=mlp-hidden --label variant=hidden=32 | grep -cE '^[0-9a-f]{8} ') -ge 4 &&
+     test \$('$WATTPROF' list -n 0 --label study=mlp-hidden --label rep=warmup-1 | grep -cE '^[0-9a-f]{8} ') -ge 2"
+
+# 2. One variant does twice the work: found (p < 0.01); two identical variants are not
+# called different.
+# The work is a sleep: its duration does not depend on the load of the test machine
+# (CPU-bound work on a shared 2-core VM is too noisy for a fixed p < 0.01).
+cat >"$TMP/burn.yaml" <<EOT
+name: twice
+command: sleep {s}
+matrix: { s: [0.05, 0.1] }
+repetitions: { min: 5, max: 5 }
+warmup: 0
+order: abba
+EOT
+check "a study with twice the work runs" "$WATTPROF" bench -q --no-store "$TMP/burn.yaml" --json "$TMP/burn.json"
+check "twice the work is found (p < 0.01, worse, ratio near 2)" json_true "$TMP/burn.json" \
+    '[c for c in d["comparisons"] if c["quantity"] == "time_per_unit_s" and c["p_value"] < 0.01 and c["verdict"] == "worse" and 1.8 < c["ratio"] < 2.1]'
+check "abba runs A B B A" json_true "$TMP/burn.json" \
+    '[o["variant"] for o in d["order"][:4]] == ["s=0.05", "s=0.1", "s=0.1", "s=0.05"]'
+cat >"$TMP/same.yaml" <<EOT
+name: same
+command: "sleep 0.05; : {copy}"
+shell: true
+matrix: { copy: [a, b] }
+repetitions: { min: 3, max: 20, target_ci: 0.5 }
+warmup: 0
+order: sequential
+EOT
+check "a study of identical variants runs" "$WATTPROF" bench -q --no-store "$TMP/same.yaml" --json "$TMP/same.json"
+check "identical variants are not called different" json_true "$TMP/same.json" \
+    'all(c["verdict"] == "no-difference" for c in d["comparisons"])'
+check "adaptive stopping stops before max" json_true "$TMP/same.json" \
+    'all(len(v["runs"]) < 20 for v in d["variants"])'
+
+# 3. A failing and a timing-out variant: recorded, excluded with a reason, listed.
+cat >"$TMP/fail.yaml" <<EOT
+name: failing
+command: case {mode} in fail) exit 3;; slow) sleep 10;; esac
+shell: true
+matrix: { mode: [ok, fail, slow] }
+repetitions: { min: 2, max: 2 }
+warmup: 0
+timeout_s: 0.3
+EOT
+start=$(date +%s)
+check "a study with failing variants completes" "$WATTPROF" bench -q --no-store "$TMP/fail.yaml" --json "$TMP/fail.json"
+check "the timeout kills the slow runs" test $(($(date +%s) - start)) -lt 5
+check "a non-zero exit is excluded with its reason" json_true "$TMP/fail.json" \
+    'all(r["excluded"] == "exit status 3" and r["exit_code"] == 3 for r in d["variants"][1]["runs"])'
+check "a timeout is excluded with its reason" json_true "$TMP/fail.json" \
+    'all(r["excluded"].startswith("timeout after 0.3 s") for r in d["variants"][2]["runs"])'
+check "excluded runs are not in the statistics" json_true "$TMP/fail.json" \
+    'd["variants"][1]["stats"]["energy_j"]["n"] == 0 and d["variants"][0]["stats"]["energy_j"]["n"] == 2'
+"$WATTPROF" bench -q --no-store "$TMP/fail.yaml" >"$TMP/fail.txt" 2>&1
+check "the text lists the excluded runs" grep -q "excluded: mode=slow run 1: timeout" "$TMP/fail.txt"
+
+# 4. Bad input: one clear error each (file:line:column), exit 2, nothing runs.
+bad() { # NAME WHERE MESSAGE YAML
+    printf '%s\n' "$4" >"$TMP/bad.yaml"
+    "$WATTPROF" bench "$TMP/bad.yaml" >"$TMP/bad.out" 2>"$TMP/bad.err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q "bad.yaml:$2: .*$3" "$TMP/bad.err" && [ ! -s "$TMP/bad.out" ]; then
+        ok "bad input: $1"
+    else
+        not_ok "bad input: $1" "exit $rc" "$(cat "$TMP/bad.err")"
+    fi
+}
+base='name: x
+command: touch '"$TMP"'/ran-{v}
+matrix: { v: [a, b] }'
+bad "unknown key" "4:1" "unknown key 'colour'" "$base
+colour: red"
+bad "wrong type" "4:9" "'warmup' must be a whole number" "$base
+warmup: [1]"
+bad "empty matrix" "3:9" "matrix is empty" "name: x
+command: touch {v}
+matrix: {}"
+bad "baseline not in the matrix" "4:16" "not in matrix key 'v'" "$base
+baseline: { v: c }"
+bad "placeholder without a value" "2:10" "placeholder '{w}'" "name: x
+command: touch {v} {w}
+matrix: { v: [a] }"
+bad "min > max" "4:14" "min (5) is greater than max (2)" "$base
+repetitions: { min: 5, max: 2 }"
+check "nothing ran for bad input" sh -c "! ls '$TMP'/ran-* 2>/dev/null"
+check "--dry-run shows the plan and runs nothing" sh -c \
+    "'$WATTPROF' bench --dry-run '$TMP/mlp.yaml' | grep -q 'seed 1234' && '$WATTPROF' bench --dry-run '$TMP/mlp.yaml' | grep -q 'hidden=16 *\[baseline\]'"
+finish
