@@ -256,8 +256,8 @@ static int resolve_region(const struct accounting_settings *set, const char *dat
     if (r == 0 && l->found) {
         p->intensity = strtod(l->store[3], NULL);
         snprintf(p->intensity_source, sizeof(p->intensity_source),
-                 "%.8s/%.40s %.8s annual average, %.120s", l->store[0], l->store[1],
-                 l->store[2], l->store[4]);
+                 "%.8s/%.40s %.8s annual average, %.120s", l->store[0], l->store[1], l->store[2],
+                 l->store[4]);
     } else if (r == 0 && l->rows > 0) {
         r = unknown_code("region", l, err, errsize);
     } else if (r == 0) {
