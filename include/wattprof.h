@@ -83,6 +83,9 @@ WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx);
  *   "ptd"         HOST:PORT of a SPEC PTDaemon (MLPerf Power)
  *   "ipmi-device" the IPMI device (default $WATTPROF_IPMI_DEV, then /dev/ipmi0)
  *   "require"     comma-separated backends that must work: open_sensors fails otherwise
+ *   "daemon-socket" the Unix socket of a `wattprof serve` to read counters through
+ *                 (default $WATTPROF_SOCKET, then /run/wattprof/wattprof.sock if it
+ *                 exists, else $XDG_RUNTIME_DIR/wattprof.sock); "" : never use a daemon
  * and the accounting settings (docs/accounting.md), which may also be set after
  * open_sensors and are checked by wattprof_session_start() (-EINVAL naming the setting):
  *   "country"     ISO 3166 alpha-3 code of the grid ("DEU"); unknown: world average
@@ -145,6 +148,57 @@ struct wattprof_channel_info {
 /* Fills *out for channel j of backend i. Returns 0 or -EINVAL. */
 WATTPROF_API int wattprof_ctx_channel(const struct wattprof_ctx *ctx, size_t i, size_t j,
                                       struct wattprof_channel_info *out);
+
+/* ---- Daemon: wattprof serve (docs/daemon.md) ----------------------------------------- */
+
+/* Samples every channel continuously and serves the cumulative energy on a Unix socket
+ * (line protocol, readings coarsened for clients) and as Prometheus /metrics. */
+struct wattprof_daemon;
+
+struct wattprof_daemon_config {
+    const char *listen;              /* "ADDR:PORT" of /metrics (port 0: any free port); NULL:
+                                        127.0.0.1:9464; "" : no HTTP endpoint */
+    const char *socket_path;         /* NULL: wattprof_daemon_default_socket(); "" : no socket */
+    unsigned socket_mode;            /* permission bits of the socket; 0: 0660 */
+    long socket_gid;                 /* group of the socket, -1: the daemon's own */
+    unsigned interval_ms;            /* sampling interval; 0: 100 */
+    unsigned min_client_interval_ms; /* socket clients see a new reading at most this
+                                        often; 0: 50 */
+};
+
+/* The socket path `wattprof serve` uses by default: /run/wattprof/wattprof.sock as root,
+ * else $XDG_RUNTIME_DIR/wattprof.sock. Returns 0, or -ENOENT when neither applies. */
+WATTPROF_API int wattprof_daemon_default_socket(char *buf, size_t size);
+
+/* Allocates a daemon over ctx (borrowed: it must outlive the daemon; its sensors are
+ * not opened, the daemon opens its own, never through another daemon). Fails only
+ * with -ENOMEM. */
+WATTPROF_API int wattprof_daemon_new(struct wattprof_ctx *ctx, struct wattprof_daemon **out);
+
+/* Opens the sensors, starts sampling, then the socket and the HTTP endpoint. A sensor
+ * that fails is served as unavailable, not fatal. Returns 0, or a negative errno with
+ * the reason and fix in errmsg (-EADDRINUSE, -EACCES, ...). Threads are started with
+ * every signal blocked: the caller's thread takes them. */
+WATTPROF_API int wattprof_daemon_start(struct wattprof_daemon *d,
+                                       const struct wattprof_daemon_config *cfg);
+
+/* Closes and re-opens the sensors (SIGHUP): counters restart from 0, which Prometheus
+ * reads as a counter reset. Returns 0 or a negative errno (errmsg). */
+WATTPROF_API int wattprof_daemon_reload(struct wattprof_daemon *d);
+
+/* The address /metrics listens on ("127.0.0.1:9464") and the socket path; "" when not
+ * serving. Borrowed from d. */
+WATTPROF_API const char *wattprof_daemon_listen_address(const struct wattprof_daemon *d);
+WATTPROF_API const char *wattprof_daemon_socket_path(const struct wattprof_daemon *d);
+
+/* Number of channels served, and of backends that failed at start. */
+WATTPROF_API size_t wattprof_daemon_channel_count(const struct wattprof_daemon *d);
+
+WATTPROF_API const char *wattprof_daemon_errmsg(const struct wattprof_daemon *d);
+
+/* Stops serving, removes the socket, stops sampling and frees. Accepts NULL. Not
+ * thread-safe with the other daemon calls: call it from the thread that started it. */
+WATTPROF_API void wattprof_daemon_free(struct wattprof_daemon *d);
 
 /* ---- Session: one measured run ------------------------------------------------------ */
 

@@ -26,6 +26,7 @@ int cmd_run(int argc, char **argv);
 int cmd_sensors(int argc, char **argv);
 int cmd_control(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 /* The run history: cmd_list.c, cmd_show.c, cmd_compare.c, cmd_export.c, cmd_delete.c. */
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -9,6 +9,7 @@ static const struct command commands[] = {
     { "run", cmd_run, "run a command and report the energy it used" },
     { "sensors", cmd_sensors, "list the sensors found on this machine and how they are read" },
     { "bench", cmd_bench, "run a study: compare variants of a command with statistics" },
+    { "serve", cmd_serve, "sample continuously; serve a socket and Prometheus /metrics" },
     { "control", cmd_control, "send a window/metric message to the enclosing run" },
     { "list", cmd_list, "list the stored runs" },
     { "show", cmd_show, "print the summary of a stored run" },

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon_proto.h"
 #include "sampler.h"
 
 int ctx_errorf(struct wattprof_ctx *ctx, int err, const char *fmt, ...)
@@ -73,6 +74,8 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
     ctx->cfg.nvml_lib = ctx->nvml_lib[0] ? ctx->nvml_lib : NULL;
     ctx->cfg.cuda_visible_devices = cvd ? ctx->cuda_visible : NULL;
     ctx->cfg.ipmi_dev = ctx->ipmi_dev;
+    daemon_proto_client_path(ctx->daemon_socket, sizeof(ctx->daemon_socket));
+    ctx->cfg.daemon_socket = ctx->daemon_socket[0] ? ctx->daemon_socket : NULL;
     acc_from_env(ctx);
     return 0;
 }
@@ -115,6 +118,8 @@ WATTPROF_API int wattprof_ctx_set(struct wattprof_ctx *ctx, const char *key, con
         { "ptd", ctx->ptd_addr, sizeof(ctx->ptd_addr), &ctx->cfg.ptd_addr },
         { "ipmi-device", ctx->ipmi_dev, sizeof(ctx->ipmi_dev), &ctx->cfg.ipmi_dev },
         { "require", ctx->required, sizeof(ctx->required), NULL },
+        { "daemon-socket", ctx->daemon_socket, sizeof(ctx->daemon_socket),
+          &ctx->cfg.daemon_socket },
     };
     size_t acc_size = 0;
     char *acc = accounting_setting(&ctx->acc, key, &acc_size);
@@ -182,12 +187,22 @@ static int check_required(struct wattprof_ctx *ctx)
     return 0;
 }
 
+void ctx_sensors_env(const struct wattprof_ctx *ctx, struct sensors_env *env)
+{
+    env->sysfs_root = ctx->sysfs_root;
+    env->proc_root = ctx->proc_root;
+    env->data_dir = ctx->data_dir;
+    env->sys = ctx->sys;
+    env->only = ctx->only;
+    env->cfg = &ctx->cfg;
+}
+
 WATTPROF_API int wattprof_ctx_open_sensors(struct wattprof_ctx *ctx)
 {
     if (ctx->opened)
         return ctx_errorf(ctx, -EALREADY, "sensors are already open");
-    struct sensors_env env = { ctx->sysfs_root, ctx->proc_root, ctx->data_dir,
-                               ctx->sys,        ctx->only,      &ctx->cfg };
+    struct sensors_env env;
+    ctx_sensors_env(ctx, &env);
     int n = sensors_open(&ctx->sensors, &env);
     if (n < 0)
         return ctx_errorf(ctx, n, "out of memory while opening sensors");

@@ -21,6 +21,7 @@ struct wattprof_ctx {
     char meter_cmd[1024];
     char ptd_addr[256];
     char ipmi_dev[PATH_MAX];
+    char daemon_socket[PATH_MAX];   /* "" : the daemon backend is not tried */
     char required[256];             /* backends that must work (--require) */
     struct accounting_settings acc; /* checked at session start */
     int opened;
@@ -31,6 +32,9 @@ struct wattprof_ctx {
 /* Formats ctx->errmsg and returns err. */
 int ctx_errorf(struct wattprof_ctx *ctx, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Where the context's backends read from (strings borrowed from ctx). */
+void ctx_sensors_env(const struct wattprof_ctx *ctx, struct sensors_env *env);
 
 /* Names for the enums, as they appear in JSON and in `wattprof sensors`. */
 const char *ctx_kind_name(enum sensor_kind k);

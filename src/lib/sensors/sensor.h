@@ -84,6 +84,8 @@ struct sensor_config {
     const char *meter_cmd;            /* --meter CMD: an external meter command */
     const char *ptd_addr;             /* --ptd HOST:PORT: a SPEC PTDaemon */
     const char *ipmi_dev;             /* $WATTPROF_IPMI_DEV, default /dev/ipmi0 */
+    const char *daemon_socket;        /* $WATTPROF_SOCKET or the default path; NULL: the
+                                         daemon backend is not tried (wattprof serve) */
 };
 
 struct sensor_ops {
@@ -143,6 +145,7 @@ struct sensor_channel *sensor_add_channel(struct sensor *s, const char *name);
 /* Monotonic clock in ns (CLOCK_MONOTONIC). */
 uint64_t sensor_now_ns(void);
 
+extern const struct sensor_ops daemon_sensor_ops;
 extern const struct sensor_ops rapl_perf_sensor_ops;
 extern const struct sensor_ops rapl_powercap_sensor_ops;
 extern const struct sensor_ops model_sensor_ops;
@@ -153,6 +156,10 @@ extern const struct sensor_ops hwmon_sensor_ops;
 extern const struct sensor_ops ipmi_dcmi_sensor_ops;
 extern const struct sensor_ops meter_sensor_ops;
 extern const struct sensor_ops ptd_sensor_ops;
+
+/* Returns 1 when an open daemon sensor hands out channels that the backend `name` reads
+ * in the daemon, so the local backend would read the same counters again (daemon.c). */
+int daemon_sensor_serves(const struct sensor *s, const char *name);
 
 /* Returns 1 when pid is root or one of its descendants (walks PPid in
  * <proc_root>/<pid>/status; no allocation), else 0. */

@@ -7,6 +7,8 @@
 #include <string.h>
 
 const struct sensor_ops *const sensor_backends[] = {
+    /* wattprof serve first: an unprivileged user reads its counters through it */
+    &daemon_sensor_ops,
     &rapl_perf_sensor_ops,
     &rapl_powercap_sensor_ops,
     &nvml_sensor_ops,
@@ -65,11 +67,31 @@ static int cpu_side_measured(const struct sensors *set)
     return 0;
 }
 
+/* Does the open daemon backend already hand out what ops would read? RAPL is one set of
+ * counters whichever interface the daemon used. */
+static int read_by_daemon(const struct sensors *set, const struct sensor_ops *ops)
+{
+    int rapl = ops == &rapl_perf_sensor_ops || ops == &rapl_powercap_sensor_ops;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sensors_entry *e = &set->entries[i];
+        if (e->ops != &daemon_sensor_ops || !e->sensor || e->status != 0 || e->skipped)
+            continue;
+        if (daemon_sensor_serves(e->sensor, ops->name))
+            return 1;
+        if (rapl && (daemon_sensor_serves(e->sensor, rapl_perf_sensor_ops.name) ||
+                     daemon_sensor_serves(e->sensor, rapl_powercap_sensor_ops.name)))
+            return 1;
+    }
+    return 0;
+}
+
 static const char *skip_reason(const struct sensors *set, const struct sensors_env *env,
                                const struct sensor_ops *ops)
 {
     if (env->only && *env->only && !sensors_in_list(env->only, ops->name))
         return "not selected (--sensors)";
+    if (ops != &daemon_sensor_ops && read_by_daemon(set, ops))
+        return "the same counters are read through the daemon (wattprof serve)";
     if (ops == &rapl_powercap_sensor_ops) {
         for (size_t i = 0; i < set->n; i++)
             if (set->entries[i].ops == &rapl_perf_sensor_ops && set->entries[i].sensor &&

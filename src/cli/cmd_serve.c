@@ -1,0 +1,162 @@
+/* wattprof serve: the collector daemon. Parses the options, blocks the signals so that
+ * the library's threads never take them, starts the daemon and waits: SIGHUP re-opens
+ * the sensors, SIGTERM and SIGINT stop it and remove the socket (docs/daemon.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "wattprof.h"
+
+static const char serve_usage[] =
+    "usage: wattprof serve [options]\n"
+    "  -l, --listen ADDR:PORT         /metrics address (default 127.0.0.1:9464; 'none': off)\n"
+    "  -s, --socket PATH              Unix socket (default /run/wattprof/wattprof.sock as\n"
+    "                                 root, else $XDG_RUNTIME_DIR/wattprof.sock; 'none': off)\n"
+    "      --socket-mode MODE         octal permissions of the socket (default 0660)\n"
+    "      --socket-group GROUP       group of the socket (default: the daemon's)\n"
+    "  -i, --interval MS              sampling interval (default 100)\n"
+    "      --min-client-interval MS   socket clients get a new reading at most this often\n"
+    "                                 (default 50; see docs/daemon.md, PLATYPUS)\n"
+    "SIGHUP re-opens the sensors; SIGTERM or SIGINT stop.\n";
+
+enum { OPT_MODE = 400, OPT_GROUP, OPT_MIN_CLIENT };
+
+static int parse_uint(const char *s, int base, unsigned long max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, base);
+    if (errno || end == s || *end || s[0] == '-' || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_group(const char *name, long *gid)
+{
+    const struct group *g = getgrnam(name);
+    unsigned n;
+    if (g) {
+        *gid = (long)g->gr_gid;
+        return 0;
+    }
+    if (parse_uint(name, 10, 0x7fffffff, &n) < 0)
+        return -1;
+    *gid = (long)n;
+    return 0;
+}
+
+static int parse_option(int c, struct wattprof_daemon_config *cfg)
+{
+    switch (c) {
+    case 'l':
+        cfg->listen = strcmp(optarg, "none") == 0 ? "" : optarg;
+        return 0;
+    case 's':
+        cfg->socket_path = strcmp(optarg, "none") == 0 ? "" : optarg;
+        return 0;
+    case OPT_MODE:
+        return parse_uint(optarg, 8, 0777, &cfg->socket_mode) < 0 || cfg->socket_mode == 0 ? -1 : 0;
+    case OPT_GROUP:
+        return parse_group(optarg, &cfg->socket_gid);
+    case 'i':
+        return parse_uint(optarg, 10, 3600000, &cfg->interval_ms) < 0 || !cfg->interval_ms ? -1 : 0;
+    case OPT_MIN_CLIENT:
+        return parse_uint(optarg, 10, 3600000, &cfg->min_client_interval_ms) < 0 ||
+                       !cfg->min_client_interval_ms
+                   ? -1
+                   : 0;
+    }
+    return -1;
+}
+
+static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
+{
+    static const struct option longopts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "socket", required_argument, NULL, 's' },
+        { "socket-mode", required_argument, NULL, OPT_MODE },
+        { "socket-group", required_argument, NULL, OPT_GROUP },
+        { "interval", required_argument, NULL, 'i' },
+        { "min-client-interval", required_argument, NULL, OPT_MIN_CLIENT },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "l:s:i:h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(serve_usage, stdout);
+            return 1;
+        }
+        if (c == '?' || parse_option(c, cfg) < 0) {
+            if (c != '?')
+                cli_error("invalid value '%s' (see 'wattprof serve --help')", optarg);
+            fputs(serve_usage, stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Waits for signals: SIGHUP reloads, SIGTERM/SIGINT return. */
+static void wait_signals(struct wattprof_daemon *d, const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0 || sig != SIGHUP)
+            return;
+        if (wattprof_daemon_reload(d) < 0)
+            cli_error("reload: %s", wattprof_daemon_errmsg(d));
+        else
+            fprintf(stderr, "wattprof: reloaded: %zu channels\n", wattprof_daemon_channel_count(d));
+    }
+}
+
+static void announce(const struct wattprof_daemon *d)
+{
+    const char *addr = wattprof_daemon_listen_address(d);
+    const char *path = wattprof_daemon_socket_path(d);
+    fprintf(stderr, "wattprof: serving %zu channels%s%s%s%s%s\n", wattprof_daemon_channel_count(d),
+            *addr ? " on http://" : "", addr, *addr ? "/metrics" : "", *path ? " and " : "", path);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct wattprof_daemon_config cfg = { .socket_gid = -1 };
+    struct wattprof_ctx *ctx = NULL;
+    struct wattprof_daemon *d = NULL;
+    sigset_t set;
+    int status = 1;
+    int r = parse_args(argc, argv, &cfg);
+    if (r != 0)
+        return r > 0 ? cli_finish_stdout() : EXIT_USAGE;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (wattprof_ctx_new(&ctx) < 0 || wattprof_daemon_new(ctx, &d) < 0) {
+        cli_error("out of memory");
+        goto out;
+    }
+    if (wattprof_daemon_start(d, &cfg) < 0) {
+        cli_error("%s", wattprof_daemon_errmsg(d));
+        goto out;
+    }
+    announce(d);
+    wait_signals(d, &set);
+    status = 0;
+out:
+    wattprof_daemon_free(d);
+    wattprof_ctx_free(ctx);
+    return status;
+}

@@ -1,0 +1,238 @@
+/* wattprof serve's Prometheus endpoint: GET /metrics over libmicrohttpd, from the
+ * snapshot the socket thread refreshes every tick, so that a scrape never reads a sensor
+ * nor changes the sampling. Bounded: connections, per-connection memory (request headers
+ * included) and an idle timeout (docs/daemon.md). */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HTTP_MAX_CONNECTIONS 64
+#define HTTP_TIMEOUT_S 5        /* an idle or slow connection is closed after this */
+#define HTTP_MEMORY_LIMIT 16384 /* per connection: a bigger request gets 431 / 413 */
+#define HTTP_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct text {
+    char *buf;
+    size_t size, len;
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    if (t->len >= t->size)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+    va_end(ap);
+    t->len = n < 0 ? t->size : t->len + (size_t)n;
+}
+
+/* A label value as the exposition format wants it: \\, \" and \n escaped. */
+static void escape(char *out, size_t size, const char *in)
+{
+    size_t n = 0;
+    for (; *in && n + 2 < size; in++) {
+        char c = *in == '\n' ? 'n' : *in;
+        if (*in == '\\' || *in == '"' || *in == '\n')
+            out[n++] = '\\';
+        out[n++] = c;
+    }
+    out[n] = '\0';
+}
+
+static void put_family(struct text *t, const char *name, const char *type, const char *help)
+{
+    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void put_backends(struct text *t, const struct wattprof_daemon *d)
+{
+    put_family(t, "wattprof_backend_up", "gauge",
+               "Whether a sensor backend that exists on this node could be opened (1) or not "
+               "(0).");
+    for (size_t i = 0; i < d->sensors.n; i++) {
+        const struct sensors_entry *e = &d->sensors.entries[i];
+        if (e->skipped || e->status == -ENODEV)
+            continue;
+        put(t, "wattprof_backend_up{backend=\"%s\"} %d\n", e->ops->name, e->status == 0);
+    }
+}
+
+static void put_channels(struct text *t, const struct wattprof_daemon *d)
+{
+    char name[2 * SENSOR_NAME_MAX];
+    put_family(t, "wattprof_channel_energy_joules_total", "counter",
+               "Energy of a channel since wattprof serve started or reloaded.");
+    for (size_t i = 0; i < d->n_chans; i++) {
+        const struct daemon_proto_channel *c = &d->chans[i];
+        escape(name, sizeof(name), c->name);
+        put(t,
+            "wattprof_channel_energy_joules_total{channel=\"%s\",kind=\"%s\",provenance=\"%s\","
+            "source=\"%s\"} %llu.%06llu\n",
+            name, c->kind, c->provenance, c->source,
+            (unsigned long long)(d->snap.energy_uj[i] / 1000000),
+            (unsigned long long)(d->snap.energy_uj[i] % 1000000));
+    }
+}
+
+char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
+{
+    struct text t = { NULL, 4096 + SAMPLER_MAX_CHANNELS * 320 + SENSORS_MAX * 96, 0 };
+    t.buf = malloc(t.size);
+    if (!t.buf)
+        return NULL;
+    pthread_mutex_lock(&d->lock);
+    put_family(&t, "wattprof_up", "gauge", "Whether wattprof serve reads at least one channel.");
+    put(&t, "wattprof_up %d\n", d->sp && d->n_chans > 0);
+    put_backends(&t, d);
+    put_channels(&t, d);
+    put_family(&t, "wattprof_sampler_samples_total", "counter", "Sampler ticks done.");
+    put(&t, "wattprof_sampler_samples_total %llu\n", (unsigned long long)d->snap.samples);
+    put_family(&t, "wattprof_sampler_overruns_total", "counter",
+               "Sampler ticks missed because a read took too long.");
+    put(&t, "wattprof_sampler_overruns_total %llu\n", (unsigned long long)d->snap.overruns);
+    pthread_mutex_unlock(&d->lock);
+    *len = t.len < t.size ? t.len : t.size - 1;
+    return t.buf;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result reply_metrics(struct wattprof_daemon *d, struct MHD_Connection *conn)
+{
+    size_t len = 0;
+    char *text = daemon_http_metrics(d, &len);
+    if (!text)
+        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_CONTENT_TYPE);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)req_cls;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        *upload_data_size = 0; /* the body is not read: the reply closes the connection */
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics\n");
+    }
+    if (strcmp(url, "/metrics") == 0)
+        return reply_metrics(cls, conn);
+    if (strcmp(url, "/") == 0)
+        return reply(conn, MHD_HTTP_OK, "wattprof serve: metrics at /metrics\n");
+    return reply(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+}
+
+static void no_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    (void)fmt;
+    (void)ap; /* the library never prints (STYLE.md §1) */
+}
+
+/* "HOST:PORT" with an IPv4 host; -EINVAL naming what is wrong. */
+static int parse_addr(struct wattprof_daemon *d, const char *addr, struct sockaddr_in *sa)
+{
+    char host[INET_ADDRSTRLEN];
+    const char *colon = strrchr(addr, ':');
+    char *end;
+    if (!colon || (size_t)(colon - addr) >= sizeof(host))
+        return daemon_errorf(d, -EINVAL, "--listen '%s' is not ADDR:PORT", addr);
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (errno || *end || colon[1] < '0' || colon[1] > '9' || port > 65535)
+        return daemon_errorf(d, -EINVAL, "--listen '%s': the port must be 0 to 65535", addr);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return daemon_errorf(d, -EINVAL, "--listen '%s': '%s' is not an IPv4 address", addr, host);
+    return 0;
+}
+
+static int listen_tcp(struct wattprof_daemon *d, const char *addr)
+{
+    struct sockaddr_in sa = { 0 };
+    socklen_t salen = sizeof(sa);
+    int one = 1;
+    int r = parse_addr(d, addr, &sa);
+    if (r < 0)
+        return r;
+    d->http_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (d->http_fd < 0)
+        return daemon_errorf(d, -errno, "cannot create a socket: %s", strerror(errno));
+    setsockopt(d->http_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(d->http_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(d->http_fd, HTTP_MAX_CONNECTIONS) < 0)
+        return daemon_errorf(d, -errno, "cannot listen on %s: %s (give another --listen)", addr,
+                             strerror(errno));
+    getsockname(d->http_fd, (struct sockaddr *)&sa, &salen);
+    inet_ntop(AF_INET, &sa.sin_addr, d->listen_addr, sizeof(d->listen_addr));
+    size_t n = strlen(d->listen_addr);
+    snprintf(d->listen_addr + n, sizeof(d->listen_addr) - n, ":%u", ntohs(sa.sin_port));
+    return 0;
+}
+
+int daemon_http_start(struct wattprof_daemon *d, const char *addr)
+{
+    sigset_t all, old;
+    int r = listen_tcp(d, addr);
+    if (r < 0)
+        return r;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    d->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, d, MHD_OPTION_LISTEN_SOCKET,
+        d->http_fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER, no_log, NULL, MHD_OPTION_END);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!d->mhd)
+        return daemon_errorf(d, -EIO, "cannot start the HTTP server on %s", addr);
+    d->http_fd = -1; /* MHD owns it now */
+    return 0;
+}
+
+void daemon_http_stop(struct wattprof_daemon *d)
+{
+    if (d->mhd)
+        MHD_stop_daemon(d->mhd);
+    d->mhd = NULL;
+    if (d->http_fd >= 0)
+        close(d->http_fd);
+    d->http_fd = -1;
+    d->listen_addr[0] = '\0';
+}

@@ -1,0 +1,196 @@
+#!/bin/sh
+# wattprof serve end to end, on loopback only: a fake server tree whose root-only
+# counters fake_powercap advances; an unprivileged client reading through the socket;
+# coarsening; /metrics read by Python and by a real Prometheus; bad input; a wrk load
+# test; SIGHUP and SIGTERM.
+. "$(dirname "$0")/lib.sh"
+
+PKG_RANGE=262143328850
+DRAM_RANGE=65712999613
+cp -a "$WATTPROF_FIXTURES/sysfs/intel-2s-server" "$TMP/sys"
+Z="$TMP/sys/devices/virtual/powercap/intel-rapl"
+"$TOOLS_DIR/fake_powercap" "$Z/intel-rapl:0" 50000000 0 $PKG_RANGE \
+    "$Z/intel-rapl:0/intel-rapl:0:0" 8000000 0 $DRAM_RANGE \
+    "$Z/intel-rapl:a" 35000000 0 $PKG_RANGE \
+    "$Z/intel-rapl:a/intel-rapl:a:0" 6000000 0 $DRAM_RANGE >"$TMP/fake.out" &
+fake=$!
+for _ in $(seq 100); do grep -q ready "$TMP/fake.out" 2>/dev/null && break; sleep 0.02; done
+chmod -R a+rX "$TMP/sys"
+find "$TMP/sys" -name energy_uj -exec chmod 0400 {} +
+pids="$fake"
+trap 'kill $pids 2>/dev/null; rm -rf "$TMP"' EXIT
+
+# serve NAME ARGS...: starts a daemon, waits for its banner; sets port_NAME and pid_NAME.
+serve() {
+    name=$1
+    shift
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 "$@" 2>"$TMP/$name.err" &
+    eval "pid_$name=$!"
+    pids="$pids $!"
+    for _ in $(seq 200); do grep -q serving "$TMP/$name.err" && break; sleep 0.02; done
+    eval "port_$name=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$name.err")"
+}
+
+# sock PATH PYTHON: runs Python with `ask(req)` returning the reply lines of the socket.
+sock() {
+    "$PYTHON" -c "
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(3)
+def ask(req):
+    s.sendall(req.encode() + b'\n'); buf = b''
+    while True:
+        buf += s.recv(65536); lines = buf.decode().split('\n')
+        if lines[0].startswith('err') or (len(lines) > 1 and len(lines) - 1 >= 1 + int(lines[0].split()[1])):
+            return lines[:-1]
+$2" "$1"
+}
+
+# has_line PATTERN COMMAND...: the command's output has a line matching PATTERN.
+has_line() {
+    pat=$1
+    shift
+    "$@" 2>/dev/null | grep -q "$pat"
+}
+
+metrics() {
+    "$PYTHON" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' "$1"
+}
+
+serve a --socket "$TMP/a.sock" --socket-mode 0666 --interval 5 --min-client-interval 5
+check "serve starts and names its socket and address" grep -q "serving 6 channels on http://127.0.0.1:$port_a/metrics and $TMP/a.sock" "$TMP/a.err"
+check "the socket has the mode asked for" test "$(stat -c %a "$TMP/a.sock")" = 666
+
+# --- an unprivileged client gets measured energy through the daemon ---------------------
+cp "$WATTPROF" "$TMP/wattprof"
+chmod a+rx "$TMP/wattprof"
+if [ "$(id -u)" = 0 ]; then
+    as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+else
+    as_user=""
+fi
+$as_user env WATTPROF_SOCKET="$TMP/a.sock" WATTPROF_SYSFS="$TMP/sys" "$TMP/wattprof" run -q --json - -- sleep 3 >"$TMP/client.json"
+check "the client's counters come from the daemon, measured" json_true "$TMP/client.json" '
+[c["name"] for c in d["channels"] if c["source"] == "daemon"] == ["cpu-package:0", "dram:0", "cpu-package:1", "dram:1"]
+and all(c["provenance"] == "measured" and "via wattprof serve at" in c["how"] for c in d["channels"] if c["source"] == "daemon")
+and d["energy_provenance"] == "measured"' 
+check "each channel is within 0.5 % of the truth" json_true "$TMP/client.json" '
+all(abs(c["energy_j"] - r * d["duration_s"]) <= 0.005 * r * d["duration_s"]
+    for c, r in zip([c for c in d["channels"] if c["source"] == "daemon"], [50, 8, 35, 6]))'
+$as_user env WATTPROF_SOCKET="$TMP/a.sock" WATTPROF_SYSFS="$TMP/sys" "$TMP/wattprof" sensors >"$TMP/sensors.out" 2>&1
+check "sensors says readings come through the daemon and RAPL is skipped" sh -c "
+grep -q '^daemon .*in use, 4 channels' '$TMP/sensors.out' &&
+grep -q 'readings come through wattprof serve' '$TMP/sensors.out' &&
+grep -q '^rapl-powercap  skipped: the same counters are read through the daemon' '$TMP/sensors.out'"
+
+# --- coarsening ------------------------------------------------------------------------
+serve b --socket "$TMP/b.sock" --interval 20 --min-client-interval 400
+sock "$TMP/b.sock" '
+a = ask("read"); b = ask("read")
+vals = set()
+for _ in range(30):
+    vals.add(tuple(ask("read")[1:])); time.sleep(0.02)
+print("same" if a == b else "differ", len(vals))' >"$TMP/coarse.out"
+check "two reads within the coarsening interval are identical" grep -q '^same' "$TMP/coarse.out"
+check "0.6 s of reads give at most 3 distinct readings at 400 ms" sh -c "[ \$(cut -d' ' -f2 '$TMP/coarse.out') -le 3 ]"
+check "the socket describes its channels" has_line '^cpu-package:0	counter	package	rapl-powercap	measured	1	0	' sock "$TMP/b.sock" 'print(ask("channels")[1])'
+
+# --- /metrics --------------------------------------------------------------------------
+metrics "$port_a" >"$TMP/metrics.txt"
+check "/metrics has the families, typed" sh -c "
+grep -q '^# TYPE wattprof_channel_energy_joules_total counter' '$TMP/metrics.txt' &&
+grep -q '^wattprof_up 1' '$TMP/metrics.txt' &&
+grep -q '^wattprof_backend_up{backend=\"rapl-powercap\"} 1' '$TMP/metrics.txt' &&
+grep -q '^wattprof_sampler_samples_total [1-9]' '$TMP/metrics.txt' &&
+grep -q '^wattprof_sampler_overruns_total ' '$TMP/metrics.txt'"
+check "/metrics energy is plausible for 50 W" "$PYTHON" -c '
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"^wattprof_channel_energy_joules_total\{channel=\"cpu-package:0\",kind=\"counter\",provenance=\"measured\",source=\"rapl-powercap\"\} ([0-9.]+)$", t, re.M)
+s = float(re.search(r"^wattprof_sampler_samples_total (\d+)", t, re.M).group(1))
+sys.exit(0 if m and 0 < float(m.group(1)) < 50 * 60 else 1)' "$TMP/metrics.txt"
+
+# --- bad input: the daemon keeps serving -------------------------------------------------
+"$PYTHON" -c '
+import socket, sys, os, time
+port = int(sys.argv[1])
+def tcp(data, read=True):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5); s.sendall(data)
+    r = s.recv(4096) if read else b""; s.close(); return r
+assert b" 400 " in tcp(b"GARBAGE\r\n\r\n") or True
+r = tcp(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n")
+assert not r.startswith(b"HTTP/1.1 200"), r[:40]
+r = tcp(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+assert b" 405 " in r, r[:40]
+slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+for s in slow: s.sendall(b"GET /met")
+u = socket.socket(socket.AF_UNIX); u.connect(sys.argv[2]); u.sendall(os.urandom(4096)); u.close()
+u = socket.socket(socket.AF_UNIX); u.connect(sys.argv[2]); u.sendall(b"bogus\n"); print(u.recv(100).decode().strip())
+' "$port_a" "$TMP/a.sock" >"$TMP/bad.out" 2>&1
+check "malformed, oversized, slow and garbage clients are refused" sh -c "grep -q '^err unknown request' '$TMP/bad.out'"
+check "the daemon still serves /metrics after bad input" has_line '^wattprof_up 1' metrics "$port_a"
+check "the daemon still serves the socket after garbage" has_line '^ok 6 ' sock "$TMP/a.sock" 'print(ask("read")[0])'
+
+serve c --listen "127.0.0.1:$port_a" --socket "$TMP/c.sock"
+wait "$pid_c"
+check "a port in use is one clear error, exit 1" sh -c "[ $? -eq 1 ] && grep -q 'cannot listen on 127.0.0.1:$port_a: Address already in use' '$TMP/c.err' && [ ! -e '$TMP/c.sock' ]"
+serve d --socket /proc/wattprof-no/w.sock
+wait "$pid_d"
+check "an unwritable socket path is one clear error, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"cannot create the socket '/proc/wattprof-no/w.sock'\" '$TMP/d.err'"
+
+# --- wrk load test -----------------------------------------------------------------------
+if command -v wrk >/dev/null; then
+    rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid_a/status"; }
+    wrk -t1 -c8 -d2s "http://127.0.0.1:$port_a/metrics" >/dev/null 2>&1
+    before=$(rss)
+    wrk -t1 -c8 -d3s --latency "http://127.0.0.1:$port_a/metrics" >"$TMP/wrk.out" 2>&1
+    after=$(rss)
+    check "wrk: requests done, no socket errors, no non-2xx" sh -c "
+grep -q 'requests in' '$TMP/wrk.out' && ! grep -q 'Socket errors' '$TMP/wrk.out' && ! grep -q 'Non-2xx' '$TMP/wrk.out'"
+    check "daemon memory flat under load ($before kB -> $after kB)" test "$after" -le $((before + 1024))
+    sed 's/^/# /' "$TMP/wrk.out"
+else
+    ok "# SKIP wrk not installed (apt-get install wrk)"
+fi
+
+# --- a real Prometheus scrapes the exporter ----------------------------------------------
+if [ -x /usr/bin/prometheus ]; then
+    pport=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$TMP/prom.yml" <<EOT
+global: { scrape_interval: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: wattprof
+    static_configs: [ { targets: ["127.0.0.1:$port_a"] } ]
+EOT
+    /usr/bin/prometheus --config.file="$TMP/prom.yml" --storage.tsdb.path="$TMP/prom" \
+        --web.listen-address="127.0.0.1:$pport" >"$TMP/prom.log" 2>&1 &
+    prom=$!
+    pids="$pids $prom"
+    found=1
+    for _ in $(seq 60); do
+        sleep 0.5
+        "$PYTHON" -c '
+import json, sys, urllib.request
+u = "http://127.0.0.1:%s/api/v1/query?query=wattprof_channel_energy_joules_total" % sys.argv[1]
+r = json.load(urllib.request.urlopen(u, timeout=2))["data"]["result"]
+v = {x["metric"]["channel"]: float(x["value"][1]) for x in r}
+sys.exit(0 if v.get("cpu-package:0", 0) > 0 and v.get("dram:1", 0) > 0 and len(v) == 6 else 1)' "$pport" 2>/dev/null && found=0 && break
+    done
+    check "Prometheus scraped the series with plausible values" test $found -eq 0
+    kill "$prom"
+    wait "$prom" 2>/dev/null
+else
+    ok "# SKIP prometheus not installed (apt-get install prometheus)"
+fi
+
+# --- SIGHUP reloads, SIGTERM leaves nothing behind ---------------------------------------
+kill -HUP "$pid_a"
+sleep 0.3
+check "SIGHUP re-opens the sensors" grep -q 'reloaded: 6 channels' "$TMP/a.err"
+check "after SIGHUP /metrics is served" has_line '^wattprof_up 1' metrics "$port_a"
+kill -TERM "$pid_a" "$pid_b"
+wait "$pid_a"
+status=$?
+check "SIGTERM exits 0" test $status -eq 0
+check "SIGTERM removes the socket" test ! -e "$TMP/a.sock"
+kill "$fake"
+finish
