@@ -60,14 +60,16 @@ check "and every one's samples are all there" test \
         from samples where run_id = r.id) or samples < 3")" = 0
 
 # --- SIGKILL mid-run: the run stays, incomplete, with its samples up to the last flush --
+t_launch=$(date +%s%N)
 WATTPROF_DB="$TMP/killed.db" WATTPROF_FLUSH_MS=200 "$WATTPROF" run -q -i 20 -- sleep 30 &
 pid=$!
 sleep 1.5
 child=$(pgrep -P $pid)
 kill -KILL $pid
+t_killed=$(( $(date +%s%N) - t_launch ))
 wait $pid 2>/dev/null
 [ -n "$child" ] && kill $child 2>/dev/null # the orphaned command
-"$PYTHON" - "$TMP/killed.db" >"$TMP/killed.out" 2>&1 <<'EOF'
+"$PYTHON" - "$TMP/killed.db" "$t_killed" >"$TMP/killed.out" 2>&1 <<'EOF'
 import sqlite3, struct, sys
 db = sqlite3.connect(sys.argv[1])
 assert db.execute("pragma integrity_check").fetchone()[0] == "ok", "integrity"
@@ -82,8 +84,10 @@ for n, data in rows:
     total += n
     last_t = vals[-(1 + nch)]
 assert total == nsamples and total > 0, (total, nsamples)
-# killed 1.5 s in, flushing every 0.2 s: at most one interval (and a tick) is lost
-assert 1.5e9 - 0.5e9 <= last_t <= 1.5e9 and duration == last_t, (last_t, duration)
+# killed t_killed ns after launch (the run started a little later), flushing every
+# 0.2 s: at most one interval (plus a tick and the start-up) is lost
+killed = int(sys.argv[2])
+assert killed - 0.5e9 <= last_t <= killed and duration == last_t, (last_t, duration, killed)
 EOF
 check "SIGKILL: the database is intact, the run incomplete, samples up to the last flush" \
     sh -c "[ $? -eq 0 ] || { cat '$TMP/killed.out'; false; }"
