@@ -59,6 +59,7 @@ struct wattprof_daemon {
     int socket_created;
 
     struct MHD_Daemon *mhd;
+    struct daemon_mhd_api *mhd_api; /* libmicrohttpd, dlopen'ed by serve only */
     int http_fd;
     char listen_addr[64];
 

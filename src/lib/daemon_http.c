@@ -5,6 +5,7 @@
 #include "daemon.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -20,6 +21,60 @@
 #define HTTP_TIMEOUT_S 5        /* an idle or slow connection is closed after this */
 #define HTTP_MEMORY_LIMIT 16384 /* per connection: a bigger request gets 431 / 413 */
 #define HTTP_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* libmicrohttpd is loaded when `serve` starts, not linked: linking it would load GnuTLS
+ * and its constructors into every `wattprof run` (about 2 ms of start-up each). The
+ * header gives the types; these are the calls used. */
+#define MHD_LIBRARY "libmicrohttpd.so.12"
+
+struct daemon_mhd_api {
+    void *lib;
+    __typeof__(&MHD_start_daemon) start_daemon;
+    __typeof__(&MHD_stop_daemon) stop_daemon;
+    __typeof__(&MHD_create_response_from_buffer) create_response_from_buffer;
+    __typeof__(&MHD_add_response_header) add_response_header;
+    __typeof__(&MHD_queue_response) queue_response;
+    __typeof__(&MHD_destroy_response) destroy_response;
+};
+
+/* Resolves one symbol into *slot; returns 0 or -1. */
+static int mhd_sym(void *lib, const char *name, void *slot)
+{
+    void *p = dlsym(lib, name);
+    memcpy(slot, &p, sizeof(p));
+    return p ? 0 : -1;
+}
+
+static int mhd_load(struct wattprof_daemon *d)
+{
+    struct daemon_mhd_api *a = calloc(1, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    d->mhd_api = a;
+    a->lib = dlopen(MHD_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (!a->lib)
+        return daemon_errorf(d, -ENODEV,
+                             "cannot load %s for /metrics: %s (apt-get install libmicrohttpd12)",
+                             MHD_LIBRARY, dlerror());
+    if (mhd_sym(a->lib, "MHD_start_daemon", &a->start_daemon) < 0 ||
+        mhd_sym(a->lib, "MHD_stop_daemon", &a->stop_daemon) < 0 ||
+        mhd_sym(a->lib, "MHD_create_response_from_buffer", &a->create_response_from_buffer) < 0 ||
+        mhd_sym(a->lib, "MHD_add_response_header", &a->add_response_header) < 0 ||
+        mhd_sym(a->lib, "MHD_queue_response", &a->queue_response) < 0 ||
+        mhd_sym(a->lib, "MHD_destroy_response", &a->destroy_response) < 0)
+        return daemon_errorf(d, -EIO, "%s lacks a function wattprof needs", MHD_LIBRARY);
+    return 0;
+}
+
+static void mhd_unload(struct wattprof_daemon *d)
+{
+    if (!d->mhd_api)
+        return;
+    if (d->mhd_api->lib)
+        dlclose(d->mhd_api->lib);
+    free(d->mhd_api);
+    d->mhd_api = NULL;
+}
 
 struct text {
     char *buf;
@@ -107,34 +162,36 @@ char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
     return t.buf;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *text)
+static enum MHD_Result reply(const struct daemon_mhd_api *m, struct MHD_Connection *conn,
+                             unsigned status, const char *text)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+        m->create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    m->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
+        m->add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result ret = m->queue_response(conn, status, r);
+    m->destroy_response(r);
     return ret;
 }
 
 static enum MHD_Result reply_metrics(struct wattprof_daemon *d, struct MHD_Connection *conn)
 {
     size_t len = 0;
+    const struct daemon_mhd_api *m = d->mhd_api;
     char *text = daemon_http_metrics(d, &len);
     if (!text)
-        return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+        return reply(m, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    struct MHD_Response *r = m->create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(text);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_CONTENT_TYPE);
-    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    m->add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_CONTENT_TYPE);
+    enum MHD_Result ret = m->queue_response(conn, MHD_HTTP_OK, r);
+    m->destroy_response(r);
     return ret;
 }
 
@@ -145,15 +202,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     (void)upload_data;
     (void)req_cls;
+    struct wattprof_daemon *d = cls;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         *upload_data_size = 0; /* the body is not read: the reply closes the connection */
-        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics\n");
+        return reply(d->mhd_api, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics\n");
     }
     if (strcmp(url, "/metrics") == 0)
-        return reply_metrics(cls, conn);
+        return reply_metrics(d, conn);
     if (strcmp(url, "/") == 0)
-        return reply(conn, MHD_HTTP_OK, "wattprof serve: metrics at /metrics\n");
-    return reply(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+        return reply(d->mhd_api, conn, MHD_HTTP_OK, "wattprof serve: metrics at /metrics\n");
+    return reply(d->mhd_api, conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
 }
 
 static void no_log(void *cls, const char *fmt, va_list ap)
@@ -209,19 +267,25 @@ static int listen_tcp(struct wattprof_daemon *d, const char *addr)
 int daemon_http_start(struct wattprof_daemon *d, const char *addr)
 {
     sigset_t all, old;
-    int r = listen_tcp(d, addr);
-    if (r < 0)
+    int r = mhd_load(d);
+    if (r == 0)
+        r = listen_tcp(d, addr);
+    if (r < 0) {
+        mhd_unload(d);
         return r;
+    }
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    d->mhd = MHD_start_daemon(
+    d->mhd = d->mhd_api->start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, d, MHD_OPTION_LISTEN_SOCKET,
         d->http_fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER, no_log, NULL, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!d->mhd)
+    if (!d->mhd) {
+        mhd_unload(d);
         return daemon_errorf(d, -EIO, "cannot start the HTTP server on %s", addr);
+    }
     d->http_fd = -1; /* MHD owns it now */
     return 0;
 }
@@ -229,8 +293,9 @@ int daemon_http_start(struct wattprof_daemon *d, const char *addr)
 void daemon_http_stop(struct wattprof_daemon *d)
 {
     if (d->mhd)
-        MHD_stop_daemon(d->mhd);
+        d->mhd_api->stop_daemon(d->mhd);
     d->mhd = NULL;
+    mhd_unload(d);
     if (d->http_fd >= 0)
         close(d->http_fd);
     d->http_fd = -1;
