@@ -164,6 +164,9 @@ struct wattprof_daemon_config {
     unsigned interval_ms;            /* sampling interval; 0: 100 */
     unsigned min_client_interval_ms; /* socket clients see a new reading at most this
                                         often; 0: 50 */
+    const char *auth_file;           /* NULL: /metrics open to all; else a file of mode 0600
+                                        or stricter holding one line "user:password" that
+                                        /metrics then asks for (HTTP basic auth) */
 };
 
 /* The socket path `wattprof serve` uses by default: /run/wattprof/wattprof.sock as root,

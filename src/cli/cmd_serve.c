@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "wattprof.h"
@@ -22,9 +26,13 @@ static const char serve_usage[] =
     "  -i, --interval MS              sampling interval (default 100)\n"
     "      --min-client-interval MS   socket clients get a new reading at most this often\n"
     "                                 (default 50; see docs/daemon.md, PLATYPUS)\n"
+    "      --auth-file FILE           /metrics asks for the 'user:password' in FILE (HTTP\n"
+    "                                 basic auth; FILE must be mode 0600 or stricter)\n"
+    "  -u, --user USER                as root: become USER once the sensors are open and\n"
+    "                                 the socket and port are bound (all capabilities go)\n"
     "SIGHUP re-opens the sensors; SIGTERM or SIGINT stop.\n";
 
-enum { OPT_MODE = 400, OPT_GROUP, OPT_MIN_CLIENT };
+enum { OPT_MODE = 400, OPT_GROUP, OPT_MIN_CLIENT, OPT_AUTH };
 
 static int parse_uint(const char *s, int base, unsigned long max, unsigned *out)
 {
@@ -51,9 +59,18 @@ static int parse_group(const char *name, long *gid)
     return 0;
 }
 
+/* --user: the account serve becomes after start; NULL: stay. */
+static const char *serve_user;
+
 static int parse_option(int c, struct wattprof_daemon_config *cfg)
 {
     switch (c) {
+    case 'u':
+        serve_user = optarg;
+        return 0;
+    case OPT_AUTH:
+        cfg->auth_file = optarg;
+        return 0;
     case 'l':
         cfg->listen = strcmp(optarg, "none") == 0 ? "" : optarg;
         return 0;
@@ -84,11 +101,13 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
         { "socket-group", required_argument, NULL, OPT_GROUP },
         { "interval", required_argument, NULL, 'i' },
         { "min-client-interval", required_argument, NULL, OPT_MIN_CLIENT },
+        { "user", required_argument, NULL, 'u' },
+        { "auth-file", required_argument, NULL, OPT_AUTH },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "l:s:i:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:s:i:u:h", longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(serve_usage, stdout);
             return 1;
@@ -102,6 +121,42 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
     }
     if (optind < argc) {
         cli_error("unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Empties the capability bounding set, so that nothing can gain a capability back;
+ * needs CAP_SETPCAP, which root has. */
+static void drop_bounding_set(void)
+{
+    for (int cap = 0; cap <= CAP_LAST_CAP + 32; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+            break; /* past the kernel's last capability */
+}
+
+/* Becomes `user` (name or uid): its groups, gid and uid. The sensors' fds stay open, so
+ * reading root-only counters and perf events goes on; setuid() to a non-root uid clears
+ * the permitted and effective capabilities. Returns 0 or -1 (printed). */
+static int drop_privileges(const char *user)
+{
+    const struct passwd *pw = getpwnam(user);
+    unsigned uid;
+    if (!pw && parse_uint(user, 10, 0x7fffffff, &uid) == 0)
+        pw = getpwuid((uid_t)uid);
+    if (!pw) {
+        cli_error("--user: no such user '%s'", user);
+        return -1;
+    }
+    drop_bounding_set();
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+        setuid(pw->pw_uid) < 0) {
+        cli_error("--user %s: cannot drop privileges: %s (run serve as root)", user,
+                  strerror(errno));
+        return -1;
+    }
+    if (pw->pw_uid != 0 && setuid(0) == 0) {
+        cli_error("--user %s: could regain root after dropping it", user);
         return -1;
     }
     return 0;
@@ -152,6 +207,8 @@ int cmd_serve(int argc, char **argv)
         cli_error("%s", wattprof_daemon_errmsg(d));
         goto out;
     }
+    if (serve_user && drop_privileges(serve_user) < 0)
+        goto out;
     announce(d);
     wait_signals(d, &set);
     status = 0;

@@ -155,7 +155,7 @@ WATTPROF_API int wattprof_daemon_start(struct wattprof_daemon *d,
     if (r == 0)
         r = daemon_sock_start(d, sock, cfg->socket_mode ? cfg->socket_mode : 0660, cfg->socket_gid);
     if (r == 0 && (!cfg->listen || *cfg->listen))
-        r = daemon_http_start(d, cfg->listen ? cfg->listen : DAEMON_DEFAULT_LISTEN);
+        r = daemon_http_start(d, cfg->listen ? cfg->listen : DAEMON_DEFAULT_LISTEN, cfg->auth_file);
     return r;
 }
 
@@ -197,5 +197,6 @@ WATTPROF_API void wattprof_daemon_free(struct wattprof_daemon *d)
     daemon_sock_stop(d);
     stop_sampling(d);
     pthread_mutex_destroy(&d->lock);
+    explicit_bzero(d->auth, sizeof(d->auth));
     free(d);
 }

@@ -15,6 +15,7 @@
 #include "wattprof.h"
 
 #define DAEMON_MAX_CLIENTS 64 /* socket connections at once; more wait in the backlog */
+#define DAEMON_MAX_JOBS 64    /* registered process trees (daemon_jobs.c) */
 
 /* Cumulative energy of every channel at one sampler tick. */
 struct daemon_snap {
@@ -28,6 +29,18 @@ struct daemon_client {
     int fd; /* -1: free slot */
     size_t len;
     char line[DAEMON_PROTO_REQUEST_MAX];
+};
+
+/* A registered process tree and the energy attributed to it. */
+struct daemon_job {
+    int pid;
+    int gone;    /* the tree ended at gone_ns */
+    int scraped; /* gone, and shown by one scrape since: dropped at the next */
+    uint64_t gone_ns;
+    uint64_t start;     /* the root's starttime, 0 until the first tick */
+    uint64_t cpu_ticks; /* CPU time of the tree at the last tick */
+    double energy_uj;
+    char name[DAEMON_PROTO_JOB_MAX];
 };
 
 struct wattprof_daemon {
@@ -46,6 +59,11 @@ struct wattprof_daemon {
     struct daemon_snap client; /* the coarsened copy socket clients get */
     uint64_t client_taken_ns;  /* when `client` was taken, 0: never */
     uint64_t reloads;
+    struct daemon_job jobs[DAEMON_MAX_JOBS];
+    size_t n_jobs;
+    uint64_t jobs_next_ns;   /* the next attribution tick */
+    uint64_t jobs_busy;      /* machine busy ticks at the last one, 0: none yet */
+    uint64_t jobs_energy_uj; /* included channels' energy then */
 
     /* The socket thread: the listening socket, its clients, and the snapshot tick. */
     int listen_fd;
@@ -62,6 +80,7 @@ struct wattprof_daemon {
     struct daemon_mhd_api *mhd_api; /* libmicrohttpd, dlopen'ed by serve only */
     int http_fd;
     char listen_addr[64];
+    char auth[512]; /* "user:password" for /metrics, "": none */
 
     char errmsg[1024];
 };
@@ -77,8 +96,17 @@ void daemon_take_snapshot(struct wattprof_daemon *d, struct daemon_snap *snap);
 int daemon_sock_start(struct wattprof_daemon *d, const char *path, unsigned mode, long gid);
 void daemon_sock_stop(struct wattprof_daemon *d);
 
-/* daemon_http.c: /metrics on addr ("HOST:PORT"). */
-int daemon_http_start(struct wattprof_daemon *d, const char *addr);
+/* daemon_jobs.c, all with d->lock held: registers PID's tree as JOB for a client of
+ * uid peer_uid (-ESRCH, -EPERM: not the client's process, -ENOSPC); attributes the
+ * energy since the last tick; formats wattprof_job_energy_joules_total into buf and
+ * drops ended jobs that a scrape has shown. */
+int daemon_jobs_register(struct wattprof_daemon *d, int pid, const char *job, long peer_uid);
+void daemon_jobs_tick(struct wattprof_daemon *d, uint64_t now);
+size_t daemon_jobs_format(struct wattprof_daemon *d, char *buf, size_t size, uint64_t now);
+
+/* daemon_http.c: /metrics on addr ("HOST:PORT"), with basic auth from auth_file unless
+ * it is NULL. */
+int daemon_http_start(struct wattprof_daemon *d, const char *addr, const char *auth_file);
 void daemon_http_stop(struct wattprof_daemon *d);
 /* The exposition text of the current snapshot (heap, caller frees), or NULL. Takes the
  * lock. */

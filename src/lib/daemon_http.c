@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -15,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HTTP_MAX_CONNECTIONS 64
 #define HTTP_TIMEOUT_S 5        /* an idle or slow connection is closed after this */
 #define HTTP_MEMORY_LIMIT 16384 /* per connection: a bigger request gets 431 / 413 */
 #define HTTP_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define HTTP_REALM "wattprof"
 
 /* libmicrohttpd is loaded when `serve` starts, not linked: linking it would load GnuTLS
  * and its constructors into every `wattprof run` (about 2 ms of start-up each). The
@@ -35,6 +38,9 @@ struct daemon_mhd_api {
     __typeof__(&MHD_add_response_header) add_response_header;
     __typeof__(&MHD_queue_response) queue_response;
     __typeof__(&MHD_destroy_response) destroy_response;
+    __typeof__(&MHD_basic_auth_get_username_password) basic_auth_get;
+    __typeof__(&MHD_queue_basic_auth_fail_response) basic_auth_fail;
+    __typeof__(&MHD_free) free;
 };
 
 /* Resolves one symbol into *slot; returns 0 or -1. */
@@ -61,7 +67,10 @@ static int mhd_load(struct wattprof_daemon *d)
         mhd_sym(a->lib, "MHD_create_response_from_buffer", &a->create_response_from_buffer) < 0 ||
         mhd_sym(a->lib, "MHD_add_response_header", &a->add_response_header) < 0 ||
         mhd_sym(a->lib, "MHD_queue_response", &a->queue_response) < 0 ||
-        mhd_sym(a->lib, "MHD_destroy_response", &a->destroy_response) < 0)
+        mhd_sym(a->lib, "MHD_destroy_response", &a->destroy_response) < 0 ||
+        mhd_sym(a->lib, "MHD_basic_auth_get_username_password", &a->basic_auth_get) < 0 ||
+        mhd_sym(a->lib, "MHD_queue_basic_auth_fail_response", &a->basic_auth_fail) < 0 ||
+        mhd_sym(a->lib, "MHD_free", &a->free) < 0)
         return daemon_errorf(d, -EIO, "%s lacks a function wattprof needs", MHD_LIBRARY);
     return 0;
 }
@@ -143,7 +152,9 @@ static void put_channels(struct text *t, const struct wattprof_daemon *d)
 
 char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
 {
-    struct text t = { NULL, 4096 + SAMPLER_MAX_CHANNELS * 320 + SENSORS_MAX * 96, 0 };
+    struct text t = { NULL,
+                      4096 + SAMPLER_MAX_CHANNELS * 320 + SENSORS_MAX * 96 + DAEMON_MAX_JOBS * 160,
+                      0 };
     t.buf = malloc(t.size);
     if (!t.buf)
         return NULL;
@@ -152,6 +163,8 @@ char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
     put(&t, "wattprof_up %d\n", d->sp && d->n_chans > 0);
     put_backends(&t, d);
     put_channels(&t, d);
+    if (t.len < t.size)
+        t.len += daemon_jobs_format(d, t.buf + t.len, t.size - t.len, sensor_now_ns());
     put_family(&t, "wattprof_sampler_samples_total", "counter", "Sampler ticks done.");
     put(&t, "wattprof_sampler_samples_total %llu\n", (unsigned long long)d->snap.samples);
     put_family(&t, "wattprof_sampler_overruns_total", "counter",
@@ -195,6 +208,46 @@ static enum MHD_Result reply_metrics(struct wattprof_daemon *d, struct MHD_Conne
     return ret;
 }
 
+/* Compares without stopping at the first difference; 1 when equal. */
+static int same_secret(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    unsigned char diff = na != nb;
+    for (size_t i = 0; i < na; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (nb ? nb : 1)]);
+    return diff == 0;
+}
+
+/* 1 when the request carries the user and password of --auth-file (or none is set). */
+static int authorized(const struct wattprof_daemon *d, struct MHD_Connection *conn)
+{
+    char given[sizeof(d->auth)];
+    char *pass = NULL;
+    if (!d->auth[0])
+        return 1;
+    char *user = d->mhd_api->basic_auth_get(conn, &pass);
+    snprintf(given, sizeof(given), "%s:%s", user ? user : "", pass ? pass : "");
+    int ok = user && pass && same_secret(given, d->auth);
+    if (user)
+        d->mhd_api->free(user);
+    if (pass)
+        d->mhd_api->free(pass);
+    explicit_bzero(given, sizeof(given));
+    return ok;
+}
+
+static enum MHD_Result deny(const struct daemon_mhd_api *m, struct MHD_Connection *conn)
+{
+    static const char text[] = "unauthorized: give the user and password of --auth-file\n";
+    struct MHD_Response *r =
+        m->create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result ret = m->basic_auth_fail(conn, HTTP_REALM, r);
+    m->destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -207,6 +260,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* the body is not read: the reply closes the connection */
         return reply(d->mhd_api, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics\n");
     }
+    if (!authorized(d, conn))
+        return deny(d->mhd_api, conn);
     if (strcmp(url, "/metrics") == 0)
         return reply_metrics(d, conn);
     if (strcmp(url, "/") == 0)
@@ -264,10 +319,42 @@ static int listen_tcp(struct wattprof_daemon *d, const char *addr)
     return 0;
 }
 
-int daemon_http_start(struct wattprof_daemon *d, const char *addr)
+/* Reads "user:password" from path into d->auth; the file must be private to its owner. */
+static int load_auth(struct wattprof_daemon *d, const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return daemon_errorf(d, -errno, "cannot open --auth-file '%s': %s", path, strerror(errno));
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 077))
+        n = read(fd, d->auth, sizeof(d->auth) - 1);
+    close(fd);
+    if (n < 0) {
+        d->auth[0] = '\0';
+        return daemon_errorf(d, -EACCES,
+                             "--auth-file '%s' must be a regular file that only its owner can "
+                             "read (chmod 0600 '%s')",
+                             path, path);
+    }
+    d->auth[n] = '\0';
+    d->auth[strcspn(d->auth, "\r\n")] = '\0';
+    const char *colon = strchr(d->auth, ':');
+    if (!colon || colon == d->auth || !colon[1] || (size_t)n >= sizeof(d->auth) - 1) {
+        explicit_bzero(d->auth, sizeof(d->auth));
+        return daemon_errorf(d, -EINVAL, "--auth-file '%s' must hold one line 'user:password'",
+                             path);
+    }
+    return 0;
+}
+
+int daemon_http_start(struct wattprof_daemon *d, const char *addr, const char *auth_file)
 {
     sigset_t all, old;
-    int r = mhd_load(d);
+    int r = auth_file ? load_auth(d, auth_file) : 0;
+    if (r < 0)
+        return r;
+    r = mhd_load(d);
     if (r == 0)
         r = listen_tcp(d, addr);
     if (r < 0) {

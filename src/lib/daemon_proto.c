@@ -22,12 +22,53 @@ enum daemon_cmd daemon_proto_command(const char *line, size_t len)
 {
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
+    if (len > 9 && memcmp(line, "register ", 9) == 0)
+        return DAEMON_CMD_REGISTER;
     for (size_t i = 0; i < sizeof(proto_commands) / sizeof(proto_commands[0]); i++) {
         const char *w = proto_commands[i].word;
         if (strlen(w) == len && memcmp(w, line, len) == 0)
             return proto_commands[i].cmd;
     }
     return DAEMON_CMD_UNKNOWN;
+}
+
+static int job_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("._:@/-", c));
+}
+
+int daemon_proto_parse_register(const char *line, size_t len, int *pid, char *job)
+{
+    char buf[DAEMON_PROTO_REQUEST_MAX + 1], *end;
+    size_t n = 0;
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    if (len <= 9 || len > DAEMON_PROTO_REQUEST_MAX || memchr(line, '\0', len) ||
+        memcmp(line, "register ", 9) != 0)
+        return -EINVAL;
+    memcpy(buf, line + 9, len - 9);
+    buf[len - 9] = '\0';
+    errno = 0;
+    long v = strtol(buf, &end, 10);
+    if (errno || end == buf || *end != ' ' || v <= 0 || v > 0x3fffffff)
+        return -EINVAL;
+    for (const char *p = end + 1; *p; p++, n++)
+        if (!job_char(*p) || n + 1 >= DAEMON_PROTO_JOB_MAX)
+            return -EINVAL;
+    if (n == 0)
+        return -EINVAL;
+    *pid = (int)v;
+    memcpy(job, end + 1, n + 1);
+    return 0;
+}
+
+void daemon_proto_job_name(const char *in, char *job)
+{
+    size_t n = 0;
+    for (; in[n] && n + 1 < DAEMON_PROTO_JOB_MAX; n++)
+        job[n] = job_char(in[n]) ? in[n] : '_';
+    job[n] = '\0';
 }
 
 /* Copies src into the line at *len, tabs and newlines as spaces. */

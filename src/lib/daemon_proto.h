@@ -6,6 +6,8 @@
  *               node_scope TAB note
  *   read     -> ok N T_NS, then per channel "ENERGY_UJ T_NS" (cumulative µJ since the
  *               daemon started, and when it was read, CLOCK_MONOTONIC ns)
+ *   register PID JOB -> ok 0 0: attribute the CPU share of PID's process tree to JOB
+ *               (a Slurm job id, a pod name or the pid) in /metrics
  * Pure functions: no I/O, no allocation. */
 #ifndef WATTPROF_DAEMON_PROTO_H
 #define WATTPROF_DAEMON_PROTO_H
@@ -15,13 +17,14 @@
 
 #include "sensor.h"
 
-#define DAEMON_PROTO_REQUEST_MAX 64 /* a longer request line closes the connection */
+#define DAEMON_PROTO_REQUEST_MAX 128 /* a longer request line closes the connection */
 #define DAEMON_SYSTEM_SOCKET "/run/wattprof/wattprof.sock"
 #define DAEMON_SOCKET_NAME "wattprof.sock"
 
 enum daemon_cmd {
     DAEMON_CMD_CHANNELS,
     DAEMON_CMD_READ,
+    DAEMON_CMD_REGISTER,
     DAEMON_CMD_UNKNOWN,
 };
 
@@ -40,6 +43,15 @@ struct daemon_proto_channel {
 /* The command in one request line (len bytes, no newline; a trailing '\r' and blanks
  * are ignored). */
 enum daemon_cmd daemon_proto_command(const char *line, size_t len);
+
+#define DAEMON_PROTO_JOB_MAX 64 /* a job id, with its NUL */
+
+/* Parses "register PID JOB" (len bytes, no newline): PID > 0, JOB 1 to 63 characters of
+ * [A-Za-z0-9._:@/-]. Returns 0 or -EINVAL. */
+int daemon_proto_parse_register(const char *line, size_t len, int *pid, char *job);
+
+/* A job id made valid for "register": other characters become '_', cut at 63. */
+void daemon_proto_job_name(const char *in, char *job);
 
 /* Formats a channel line with its newline into buf. Tabs and newlines inside the fields
  * become spaces. Returns the length, or -ENOSPC. */

@@ -95,6 +95,24 @@ static size_t format_channels(struct wattprof_daemon *d)
     return len;
 }
 
+/* "register PID JOB": checked against the client's uid (SO_PEERCRED). */
+static size_t format_register(struct wattprof_daemon *d, struct daemon_client *c)
+{
+    char job[DAEMON_PROTO_JOB_MAX];
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    int pid = 0;
+    int r = daemon_proto_parse_register(c->line, c->len, &pid, job);
+    if (r == 0 && getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0)
+        r = -EPERM;
+    if (r == 0)
+        r = daemon_jobs_register(d, pid, job, (long)cred.uid);
+    if (r == 0)
+        return (size_t)snprintf(d->reply, sizeof(d->reply), "ok 0 0\n");
+    return (size_t)snprintf(d->reply, sizeof(d->reply), "err register: %s\n",
+                            r == -EINVAL ? "expected 'register PID JOB'" : strerror(-r));
+}
+
 /* Answers one request line; returns 0, or -1 when the client must be dropped. */
 static int answer(struct wattprof_daemon *d, struct daemon_client *c)
 {
@@ -105,9 +123,11 @@ static int answer(struct wattprof_daemon *d, struct daemon_client *c)
         len = format_read(d);
     else if (cmd == DAEMON_CMD_CHANNELS)
         len = format_channels(d);
+    else if (cmd == DAEMON_CMD_REGISTER)
+        len = format_register(d, c);
     else
         len = (size_t)snprintf(d->reply, sizeof(d->reply),
-                               "err unknown request (known: channels, read)\n");
+                               "err unknown request (known: channels, read, register)\n");
     pthread_mutex_unlock(&d->lock);
     if (len >= sizeof(d->reply))
         len = sizeof(d->reply) - 1;
@@ -189,6 +209,7 @@ static void refresh_snapshot(struct wattprof_daemon *d, uint64_t *next_ns)
         return;
     pthread_mutex_lock(&d->lock);
     daemon_take_snapshot(d, &d->snap);
+    daemon_jobs_tick(d, now);
     pthread_mutex_unlock(&d->lock);
     *next_ns = now + d->interval_ns;
 }

@@ -109,6 +109,31 @@ m = re.search(r"^wattprof_channel_energy_joules_total\{channel=\"cpu-package:0\"
 s = float(re.search(r"^wattprof_sampler_samples_total (\d+)", t, re.M).group(1))
 sys.exit(0 if m and 0 < float(m.group(1)) < 50 * 60 else 1)' "$TMP/metrics.txt"
 
+# --- per-job attribution ----------------------------------------------------------------
+for job in 111 222; do
+    SLURM_JOB_ID=$job WATTPROF_SOCKET="$TMP/a.sock" WATTPROF_SYSFS="$TMP/sys" \
+        "$WATTPROF" run -q --json "$TMP/job$job.json" -- "$TOOLS_DIR/burn" 1500 "$TMP/job$job.cpu" &
+    eval "job_$job=$!"
+done
+wait "$job_111" "$job_222"
+sock "$TMP/a.sock" 'print("\n".join(l.split("\t")[0] for l in ask("channels")[1:] if l.split("\t")[5] == "1"))' >"$TMP/included.txt"
+metrics "$port_a" >"$TMP/jobs.txt"
+check "/metrics attributes energy to both Slurm jobs, within the measured total" "$PYTHON" -c '
+import re, sys
+t = open(sys.argv[1]).read()
+inc = open(sys.argv[2]).read().split()
+jobs = {m.group(1): float(m.group(2)) for m in re.finditer(r"^wattprof_job_energy_joules_total\{job=\"([^\"]+)\",source=\"cpu-share\"\} ([0-9.]+)$", t, re.M)}
+total = sum(float(m.group(2)) for m in re.finditer(r"^wattprof_channel_energy_joules_total\{channel=\"([^\"]+)\".*\} ([0-9.]+)$", t, re.M) if m.group(1) in inc)
+print(jobs, total, inc)
+sys.exit(0 if "# TYPE wattprof_job_energy_joules_total counter" in t and jobs.get("111", 0) > 0 and jobs.get("222", 0) > 0
+         and jobs["111"] + jobs["222"] <= total else 1)' "$TMP/jobs.txt" "$TMP/included.txt"
+metrics "$port_a" >"$TMP/jobs2.txt"
+check "ended jobs are shown by one scrape, then dropped" sh -c "! grep -q 'job=\"111\"' '$TMP/jobs2.txt'"
+sock "$TMP/a.sock" 'print(ask("register 12x a")[0]); print(ask("register 999999999 a")[0])' >"$TMP/register.out"
+check "register refuses malformed requests and unknown processes" sh -c "
+grep -qx \"err register: expected 'register PID JOB'\" '$TMP/register.out' &&
+grep -qx 'err register: No such process' '$TMP/register.out'"
+
 # --- bad input: the daemon keeps serving -------------------------------------------------
 "$PYTHON" -c '
 import socket, sys, os, time
@@ -136,6 +161,59 @@ check "a port in use is one clear error, exit 1" sh -c "[ $? -eq 1 ] && grep -q 
 serve d --socket /proc/wattprof-no/w.sock
 wait "$pid_d"
 check "an unwritable socket path is one clear error, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"cannot create the socket '/proc/wattprof-no/w.sock'\" '$TMP/d.err'"
+
+# --- --user: privileges dropped once the sensors are open -------------------------------
+if [ "$(id -u)" = 0 ]; then
+    serve u --socket "$TMP/u.sock" --socket-mode 0666 --interval 5 --min-client-interval 5 --user nobody
+    check "--user nobody: the daemon runs as uid and gid 65534" sh -c "
+grep -q '^Uid:	65534	65534	65534	65534' /proc/$pid_u/status &&
+grep -q '^Gid:	65534	65534	65534	65534' /proc/$pid_u/status &&
+grep -q '^CapEff:	0000000000000000' /proc/$pid_u/status &&
+grep -q '^CapBnd:	0000000000000000' /proc/$pid_u/status"
+    check "--user nobody: /metrics and the socket still give increasing energy" "$PYTHON" -c '
+import re, socket, sys, time, urllib.request
+def scrape():
+    t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode()
+    return float(re.search(r"^wattprof_channel_energy_joules_total\{channel=\"cpu-package:0\".* ([0-9.]+)$", t, re.M).group(1))
+def read():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[2]); s.sendall(b"read\n"); time.sleep(0.1)
+    lines = s.recv(65536).decode().split("\n"); s.close()
+    return int(lines[1].split()[0])
+m0, s0 = scrape(), read(); time.sleep(0.5); m1, s1 = scrape(), read()
+sys.exit(0 if 0 < m0 < m1 and 0 < s0 < s1 else 1)' "$port_u" "$TMP/u.sock"
+    kill -TERM "$pid_u"
+    wait "$pid_u"
+    check "--user nobody: SIGTERM still exits 0" test $? -eq 0
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket "$TMP/v.sock" \
+        --user no-such-user-wattprof 2>"$TMP/v.err"
+    check "--user with an unknown user is one clear error, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"no such user 'no-such-user-wattprof'\" '$TMP/v.err'"
+else
+    ok "# SKIP --user needs root"
+fi
+
+# --- basic auth on /metrics ---------------------------------------------------------------
+printf 'scraper:s3cret pass\n' >"$TMP/auth"
+chmod 0644 "$TMP/auth"
+WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none --auth-file "$TMP/auth" 2>"$TMP/w0.err"
+check "an --auth-file others can read is refused, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"auth-file '$TMP/auth' must be a regular file that only its owner can read\" '$TMP/w0.err'"
+chmod 0600 "$TMP/auth"
+serve w --socket none --auth-file "$TMP/auth"
+check "/metrics with --auth-file: 401 without or with wrong credentials, 200 with them" "$PYTHON" -c '
+import base64, sys, urllib.error, urllib.request
+url = "http://127.0.0.1:%s/metrics" % sys.argv[1]
+def get(cred):
+    req = urllib.request.Request(url)
+    if cred:
+        req.add_header("Authorization", "Basic " + base64.b64encode(cred.encode()).decode())
+    try:
+        r = urllib.request.urlopen(req, timeout=5)
+        return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("WWW-Authenticate", "")
+a, b, c = get(None), get("scraper:wrong"), get("scraper:s3cret pass")
+print(a, b, c[0])
+sys.exit(0 if a[0] == 401 and "Basic" in a[1] and b[0] == 401 and c[0] == 200 and "wattprof_up 1" in c[1] else 1)' "$port_w"
+kill "$pid_w"
 
 # --- wrk load test -----------------------------------------------------------------------
 if command -v wrk >/dev/null; then

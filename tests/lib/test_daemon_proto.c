@@ -26,6 +26,31 @@ static void test_daemon_proto_commands(void **state)
     assert_int_equal(daemon_proto_command("read\0x", 6), DAEMON_CMD_UNKNOWN);
 }
 
+static void test_daemon_proto_register(void **state)
+{
+    (void)state;
+    char job[DAEMON_PROTO_JOB_MAX], big[200];
+    int pid = 0;
+    assert_int_equal(daemon_proto_command("register 12 j", 13), DAEMON_CMD_REGISTER);
+    assert_int_equal(daemon_proto_parse_register("register 42 slurm-1234 \r", 24, &pid, job), 0);
+    assert_int_equal(pid, 42);
+    assert_string_equal(job, "slurm-1234");
+    assert_int_equal(daemon_proto_parse_register("register 42", 11, &pid, job), -EINVAL);
+    assert_int_equal(daemon_proto_parse_register("register 0 a", 12, &pid, job), -EINVAL);
+    assert_int_equal(daemon_proto_parse_register("register -3 a", 13, &pid, job), -EINVAL);
+    assert_int_equal(daemon_proto_parse_register("register 4x a", 13, &pid, job), -EINVAL);
+    assert_int_equal(daemon_proto_parse_register("register 4 a\"b", 14, &pid, job), -EINVAL);
+    assert_int_equal(daemon_proto_parse_register("register 4 a b", 14, &pid, job), -EINVAL);
+    int n = snprintf(big, sizeof(big), "register 4 %0100d", 7);
+    assert_int_equal(daemon_proto_parse_register(big, (size_t)n, &pid, job), -EINVAL);
+    daemon_proto_job_name("pod \"x\"\n", job);
+    assert_string_equal(job, "pod__x__");
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    daemon_proto_job_name(big, job);
+    assert_int_equal(strlen(job), DAEMON_PROTO_JOB_MAX - 1);
+}
+
 static void test_daemon_proto_channel_round_trip(void **state)
 {
     (void)state;
@@ -106,6 +131,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_daemon_proto_commands),
+        cmocka_unit_test(test_daemon_proto_register),
         cmocka_unit_test(test_daemon_proto_channel_round_trip),
         cmocka_unit_test(test_daemon_proto_channel_malformed),
         cmocka_unit_test(test_daemon_proto_header_and_readings),

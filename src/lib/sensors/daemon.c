@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -21,6 +23,7 @@
 struct daemon_priv {
     int fd; /* the connection, -1 when closed; owned here */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int registered_pid;                   /* the workload registered with the daemon, 0: none */
     size_t n_remote;                      /* channels the daemon serves */
     int local_of[DAEMON_REMOTE_MAX];      /* local channel + 1 of each remote one, 0: unused */
     char source[SENSOR_MAX_CHANNELS][24]; /* the backend each channel has in the daemon */
@@ -211,10 +214,32 @@ static int read_reply(struct sensor *s, struct daemon_priv *p, uint64_t *values)
     return 0;
 }
 
+/* Registers the workload's tree under its job id ($SLURM_JOB_ID, else $POD_NAME, else
+ * the pid) for the daemon's per-job energy in /metrics; once per workload. A refusal
+ * changes nothing for this run's own readings. */
+static void register_workload(struct sensor *s, struct daemon_priv *p)
+{
+    int pid = atomic_load(&s->workload_pid);
+    const char *id = getenv("SLURM_JOB_ID");
+    char job[DAEMON_PROTO_JOB_MAX], req[DAEMON_PROTO_REQUEST_MAX];
+    uint64_t n, x;
+    if (pid <= 0 || pid == p->registered_pid || p->fd < 0)
+        return;
+    p->registered_pid = pid;
+    if (!id || !*id)
+        id = getenv("POD_NAME");
+    snprintf(job, sizeof(job), "%d", pid);
+    if (id && *id)
+        daemon_proto_job_name(id, job);
+    snprintf(req, sizeof(req), "register %d %s\n", pid, job);
+    daemon_exchange(p, req, &n, &x);
+}
+
 /* One request; on a broken connection (the daemon restarted) one reconnect. */
 static int daemon_read(struct sensor *s, uint64_t *values)
 {
     struct daemon_priv *p = s->priv;
+    register_workload(s, p);
     int r = p->fd >= 0 ? read_reply(s, p, values) : -EPIPE;
     if (r == -EPIPE || r == -ECONNRESET) {
         if (p->fd >= 0)

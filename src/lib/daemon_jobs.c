@@ -1,0 +1,244 @@
+/* Per-job attribution in wattprof serve: clients register the root of their process
+ * tree with a job id ("register PID JOB"); every tick the daemon gives each live tree its
+ * share of the machine's busy CPU time (from /proc) times the energy the included
+ * channels measured since the last tick. Shares are capped at 1 in total, so attributed
+ * energy never exceeds measured energy (docs/daemon.md). */
+#include "daemon.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctx.h"
+#include "procstat.h"
+
+#define JOBS_PERIOD_NS 100000000ull /* /proc is walked at most this often */
+#define JOBS_MAX_PROCS 32768
+#define JOBS_GONE_MAX_NS 600000000000ull /* a gone job nobody scrapes is dropped after this */
+
+struct jobs_proc {
+    int pid, ppid;
+    uint64_t ticks; /* utime + stime + cutime + cstime */
+    uint64_t start; /* starttime: tells a reused pid apart */
+};
+
+static int proc_cmp(const void *a, const void *b)
+{
+    const struct jobs_proc *x = a, *y = b;
+    return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int read_proc(const char *proc_root, const char *name, struct jobs_proc *p)
+{
+    char path[PATH_MAX + 300], buf[1024];
+    snprintf(path, sizeof(path), "%s/%s/stat", proc_root, name);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *s = strrchr(buf, ')');
+    unsigned long long ut, st, cut, cst, start;
+    if (!s || sscanf(s + 2,
+                     "%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu %llu %llu %*s %*s "
+                     "%*s %*s %llu",
+                     &p->ppid, &ut, &st, &cut, &cst, &start) != 6)
+        return -1;
+    p->pid = atoi(name);
+    p->ticks = ut + st + cut + cst;
+    p->start = start;
+    return 0;
+}
+
+/* Every process in <proc_root>, sorted by pid (heap, caller frees); NULL when none. */
+static struct jobs_proc *scan_procs(const char *proc_root, size_t *n)
+{
+    struct jobs_proc *v = malloc(JOBS_MAX_PROCS * sizeof(*v));
+    DIR *dir = v ? opendir(proc_root) : NULL;
+    *n = 0;
+    for (struct dirent *e; dir && *n < JOBS_MAX_PROCS && (e = readdir(dir));)
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+            read_proc(proc_root, e->d_name, &v[*n]) == 0)
+            (*n)++;
+    if (dir)
+        closedir(dir);
+    if (v)
+        qsort(v, *n, sizeof(*v), proc_cmp);
+    return v;
+}
+
+static const struct jobs_proc *find_proc(const struct jobs_proc *v, size_t n, int pid)
+{
+    struct jobs_proc key = { .pid = pid };
+    return bsearch(&key, v, n, sizeof(*v), proc_cmp);
+}
+
+/* CPU ticks of the tree under root (root included). */
+static uint64_t tree_ticks(const struct jobs_proc *v, size_t n, int root)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct jobs_proc *p = &v[i];
+        for (int depth = 0; p && depth < 64 && p->pid != root && p->pid > 1; depth++)
+            p = find_proc(v, n, p->ppid);
+        if (p && p->pid == root)
+            total += v[i].ticks;
+    }
+    return total;
+}
+
+static void remove_job(struct wattprof_daemon *d, size_t i)
+{
+    d->jobs[i] = d->jobs[--d->n_jobs];
+}
+
+/* A tree that ended: its energy goes to a live entry of the same job, else it waits for
+ * one scrape (daemon_jobs_format). */
+static void job_gone(struct wattprof_daemon *d, size_t i, uint64_t now)
+{
+    for (size_t k = 0; k < d->n_jobs; k++) {
+        if (k != i && !d->jobs[k].gone && strcmp(d->jobs[k].name, d->jobs[i].name) == 0) {
+            d->jobs[k].energy_uj += d->jobs[i].energy_uj;
+            remove_job(d, i);
+            return;
+        }
+    }
+    d->jobs[i].gone = 1;
+    d->jobs[i].gone_ns = now;
+}
+
+/* Updates every live job's CPU ticks; returns the sum of their new ticks. Gone jobs
+ * are marked, or folded into a live one (which moves entries: walk from the end). */
+static uint64_t update_trees(struct wattprof_daemon *d, uint64_t now, uint64_t *delta)
+{
+    size_t n = 0;
+    uint64_t sum = 0;
+    struct jobs_proc *v = scan_procs(d->ctx->proc_root, &n);
+    if (!v)
+        return 0;
+    for (size_t i = d->n_jobs; i-- > 0;) {
+        struct daemon_job *j = &d->jobs[i];
+        const struct jobs_proc *root = find_proc(v, n, j->pid);
+        delta[i] = 0;
+        if (j->gone)
+            continue;
+        if (!root || (j->start && root->start != j->start)) {
+            job_gone(d, i, now);
+            continue;
+        }
+        uint64_t t = tree_ticks(v, n, j->pid);
+        delta[i] = j->start && t > j->cpu_ticks ? t - j->cpu_ticks : 0;
+        j->start = root->start;
+        j->cpu_ticks = t;
+        sum += delta[i];
+    }
+    free(v);
+    return sum;
+}
+
+static uint64_t included_energy(const struct wattprof_daemon *d)
+{
+    uint64_t e = 0;
+    for (size_t i = 0; i < d->n_chans; i++)
+        if (d->chans[i].included)
+            e += d->snap.energy_uj[i];
+    return e;
+}
+
+static uint64_t busy_ticks(const struct wattprof_daemon *d)
+{
+    char path[PATH_MAX + 8], buf[4096];
+    struct procstat_cpu cpu = { 0 };
+    snprintf(path, sizeof(path), "%s/stat", d->ctx->proc_root);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return procstat_parse(buf, &cpu) == 0 ? cpu.busy_ticks : 0;
+}
+
+void daemon_jobs_tick(struct wattprof_daemon *d, uint64_t now)
+{
+    uint64_t delta[DAEMON_MAX_JOBS];
+    if (d->n_jobs == 0 || now < d->jobs_next_ns)
+        return;
+    d->jobs_next_ns = now + JOBS_PERIOD_NS;
+    uint64_t sum = update_trees(d, now, delta);
+    uint64_t busy = busy_ticks(d), energy = included_energy(d);
+    uint64_t d_busy = busy > d->jobs_busy ? busy - d->jobs_busy : 0;
+    uint64_t d_energy = energy > d->jobs_energy_uj ? energy - d->jobs_energy_uj : 0;
+    int primed = d->jobs_busy != 0;
+    d->jobs_busy = busy;
+    d->jobs_energy_uj = energy; /* after a reload the counters restart: no delta */
+    if (!primed || d_busy == 0)
+        return;
+    double scale = sum > d_busy ? 1.0 / (double)sum : 1.0 / (double)d_busy;
+    for (size_t i = 0; i < d->n_jobs; i++)
+        d->jobs[i].energy_uj += (double)d_energy * (double)delta[i] * scale;
+}
+
+int daemon_jobs_register(struct wattprof_daemon *d, int pid, const char *job, long peer_uid)
+{
+    char path[PATH_MAX + 32];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%d", d->ctx->proc_root, pid);
+    if (stat(path, &st) < 0)
+        return -ESRCH;
+    if (peer_uid != 0 && (uid_t)peer_uid != st.st_uid)
+        return -EPERM; /* only your own processes, or root's claim */
+    for (size_t i = 0; i < d->n_jobs; i++)
+        if (d->jobs[i].pid == pid && !d->jobs[i].gone)
+            return 0;
+    for (size_t i = d->n_jobs; i-- > 0 && d->n_jobs == DAEMON_MAX_JOBS;)
+        if (d->jobs[i].gone)
+            remove_job(d, i);
+    if (d->n_jobs == DAEMON_MAX_JOBS)
+        return -ENOSPC;
+    struct daemon_job *j = &d->jobs[d->n_jobs++];
+    memset(j, 0, sizeof(*j));
+    j->pid = pid;
+    snprintf(j->name, sizeof(j->name), "%s", job);
+    d->jobs_next_ns = 0;
+    return 0;
+}
+
+/* Drops the gone jobs that one scrape has shown, or that nobody scraped for long. */
+static void expire_jobs(struct wattprof_daemon *d, uint64_t now)
+{
+    for (size_t i = d->n_jobs; i-- > 0;)
+        if (d->jobs[i].gone && (d->jobs[i].scraped || now - d->jobs[i].gone_ns > JOBS_GONE_MAX_NS))
+            remove_job(d, i);
+}
+
+size_t daemon_jobs_format(struct wattprof_daemon *d, char *buf, size_t size, uint64_t now)
+{
+    size_t len = 0;
+    expire_jobs(d, now);
+    len += (size_t)snprintf(buf, size,
+                            "# HELP wattprof_job_energy_joules_total Energy attributed to a "
+                            "registered job by its share of the busy CPU time.\n"
+                            "# TYPE wattprof_job_energy_joules_total counter\n");
+    for (size_t i = 0; i < d->n_jobs && len < size; i++) {
+        double e = 0;
+        size_t first = 0;
+        while (strcmp(d->jobs[first].name, d->jobs[i].name) != 0)
+            first++;
+        for (size_t k = i; k < d->n_jobs; k++)
+            if (strcmp(d->jobs[k].name, d->jobs[i].name) == 0)
+                e += d->jobs[k].energy_uj;
+        if (d->jobs[i].gone)
+            d->jobs[i].scraped = 1;
+        if (first == i)
+            len += (size_t)snprintf(buf + len, size - len,
+                                    "wattprof_job_energy_joules_total{job=\"%s\",source=\"cpu-"
+                                    "share\"} %.6f\n",
+                                    d->jobs[i].name, e / 1e6);
+    }
+    return len < size ? len : size - 1;
+}
