@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "study_run.h"
@@ -16,7 +17,7 @@
 
 struct bench_opts {
     const char *json_path;
-    double noise;
+    double noise, eta;
     unsigned long interval_ms;
     const char *db_path;
     int no_store, dry_run, quiet;
@@ -37,16 +38,18 @@ static const char usage_text[] =
     "  -j, --json FILE          write the study as JSON (\"wattprof.study/1\"; '-': stdout)\n"
     "      --noise-threshold P  differences below P % are never called better or worse\n"
     "                           (default 2)\n"
+    "      --eta W              weight of time against energy, 0 to 1: recommend the\n"
+    "                           lowest (energy/unit)^(1-W) x (time/unit)^W (default 0)\n"
     "      --seed N             the seed of the random order (default: the file's, else\n"
     "                           random; always recorded)\n"
-    "      --dry-run            print the plan and stop\n"
+    "      --dry-run            print the plan and an estimate from earlier runs, and stop\n"
     "  -i, --interval MS        sampling interval in ms (default 100)\n"
     "      --db PATH            the run history database (as for 'wattprof run')\n"
     "      --no-store           do not record the runs\n" CLI_SENSOR_USAGE
     "  -q, --quiet              no progress lines\n"
     "  -h, --help               this text\n";
 
-enum { OPT_NOISE = 256, OPT_SEED, OPT_DRY, OPT_DB, OPT_NO_STORE };
+enum { OPT_NOISE = 256, OPT_ETA, OPT_SEED, OPT_DRY, OPT_DB, OPT_NO_STORE };
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -64,6 +67,10 @@ static int parse_one(struct bench_opts *o, int c, const char *arg)
         if (cli_parse_double(arg, 0, 100, &o->noise) < 0)
             return usage_error("invalid --noise-threshold (give a percentage, 0 to 100)", arg);
         o->noise /= 100;
+        return -1;
+    case OPT_ETA:
+        if (cli_parse_double(arg, 0, 1, &o->eta) < 0)
+            return usage_error("invalid --eta (give a weight, 0 to 1)", arg);
         return -1;
     case OPT_SEED: {
         char *end;
@@ -100,6 +107,7 @@ static int parse_args(struct bench_opts *o, int argc, char **argv)
     static const struct option longopts[] = {
         { "json", required_argument, NULL, 'j' },
         { "noise-threshold", required_argument, NULL, OPT_NOISE },
+        { "eta", required_argument, NULL, OPT_ETA },
         { "seed", required_argument, NULL, OPT_SEED },
         { "dry-run", no_argument, NULL, OPT_DRY },
         { "interval", required_argument, NULL, 'i' },
@@ -194,6 +202,32 @@ static int variant_done(const struct study_results *r, size_t v, double *tmp)
     return (s.ci_high - s.ci_low) / 2 <= st->target_ci * fabs(s.mean);
 }
 
+static int bench_tty;        /* stderr is a terminal: one progress line rewritten with \r */
+static double bench_start_s; /* when the runs began (CLOCK_MONOTONIC) */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "variant k=v  run i/n  elapsed 12s  ETA 40s  energy so far 123 J", rewritten in place.
+ * The ETA assumes every variant runs to max, at the mean time per run so far. */
+static void progress_line(const struct study_results *r, size_t v, unsigned index, int warmup)
+{
+    char name[1024];
+    double energy = 0, elapsed = now_s() - bench_start_s;
+    for (size_t i = 0; i < r->n_runs; i++)
+        energy += isnan(r->runs[i].energy_j) ? 0 : r->runs[i].energy_j;
+    double eta = elapsed / (double)r->n_runs * (double)(r->cap - r->n_runs);
+    study_variant_name(r->st, v, name, sizeof(name));
+    fprintf(stderr, "\rvariant %s  %s %u/%u  elapsed %.0fs  ETA %.0fs  energy so far %.0f J\033[K",
+            name, warmup ? "warm-up" : "run", index, warmup ? r->st->warmup : r->st->rep_max,
+            elapsed, eta, energy);
+    fflush(stderr);
+}
+
 /* One run, appended to r; the progress line on stderr. Returns 0 or -1. */
 static int one_run(const struct study_runner *rn, struct study_results *r, size_t v, unsigned index,
                    int warmup, int quiet)
@@ -204,7 +238,9 @@ static int one_run(const struct study_runner *rn, struct study_results *r, size_
     r->n_runs++;
     if (!isnan(r->idle_power_w))
         run->dynamic_energy_j = fmax(0, run->energy_j - r->idle_power_w * run->duration_s);
-    if (!quiet) {
+    if (!quiet && bench_tty)
+        progress_line(r, v, index, warmup);
+    else if (!quiet) {
         char name[1024];
         study_variant_name(r->st, v, name, sizeof(name));
         fprintf(stderr, "wattprof: %s %s%u: %.3f s, %.3f J%s%s\n", name,
@@ -225,6 +261,8 @@ static int run_study(const struct study_runner *rn, struct study_results *r, int
     double *tmp = malloc((r->cap + 1) * sizeof(*tmp));
     uint64_t rng = r->seed;
     int rc = tmp ? 0 : -1;
+    bench_tty = isatty(STDERR_FILENO);
+    bench_start_s = now_s();
     for (size_t v = 0; v < r->n_variants; v++) {
         active[v] = 1;
         next[v] = 1;
@@ -243,6 +281,8 @@ static int run_study(const struct study_runner *rn, struct study_results *r, int
         }
     }
     free(tmp);
+    if (bench_tty && !quiet)
+        fputc('\n', stderr);
     r->interrupted = study_interrupted();
     return rc;
 }
@@ -351,6 +391,7 @@ int cmd_bench(int argc, char **argv)
     } else if (check_commands(st, 0) == 0) {
         r->st = st;
         r->noise = o.noise;
+        r->eta = o.eta;
         r->seed = o.seed_given ? o.seed : st->seed;
         if (!o.seed_given && !st->seed_given &&
             getrandom(&r->seed, sizeof(r->seed), 0) != sizeof(r->seed))
@@ -361,6 +402,9 @@ int cmd_bench(int argc, char **argv)
         r->runs = calloc(r->cap, sizeof(*r->runs));
         if (o.dry_run) {
             print_plan(st, r->seed);
+            struct wattprof_store *store = open_store(&o);
+            study_print_estimate(stdout, st, store);
+            wattprof_store_close(store);
             code = cli_finish_stdout();
         } else {
             code = r->runs ? measure(&o, r) : EXIT_FAILURE;

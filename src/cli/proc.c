@@ -19,6 +19,11 @@
 
 pid_t proc_spawn(char **argv, int flags)
 {
+    return proc_spawn_out(argv, flags, -1);
+}
+
+pid_t proc_spawn_out(char **argv, int flags, int out_fd)
+{
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return -errno;
@@ -33,7 +38,9 @@ pid_t proc_spawn(char **argv, int flags)
         close(pfd[0]);
         if (flags & PROC_NEW_GROUP)
             setpgid(0, 0);
-        if (flags & PROC_STDOUT_TO_STDERR)
+        if (out_fd >= 0)
+            dup2(out_fd, STDOUT_FILENO);
+        else if (flags & PROC_STDOUT_TO_STDERR)
             dup2(STDERR_FILENO, STDOUT_FILENO);
         execvp(argv[0], argv);
         int e = errno;

@@ -13,6 +13,9 @@
 /* Starts argv (PATH searched) with flags PROC_*. Returns the pid, or -errno when exec failed (read
  * back from the child through a close-on-exec pipe). */
 pid_t proc_spawn(char **argv, int flags);
+/* The same with the child's stdout on out_fd (when >= 0; it wins over
+ * PROC_STDOUT_TO_STDERR). */
+pid_t proc_spawn_out(char **argv, int flags, int out_fd);
 
 /* Waits for pid, then reaps the orphans it left (we are their subreaper) for at most
  * 20 ms, so their CPU time is in RUSAGE_CHILDREN. timeout_ns 0 waits for ever; when

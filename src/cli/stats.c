@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATS_BOOT_N 2000 /* bootstrap resamples */
+#define STATS_BOOT_N 2000         /* bootstrap resamples, at most */
+#define STATS_BOOT_MIN 200        /* ... and at least */
+#define STATS_BOOT_DRAWS 2000000u /* resamples × (na + nb) is kept under this */
 #define BETACF_ITER 300
 #define BETACF_EPS 1e-15
 #define BETACF_TINY 1e-300
@@ -146,6 +148,30 @@ static double median_of(const double *x, size_t n)
     return m;
 }
 
+size_t stats_outliers(const double *x, size_t n, int *flag)
+{
+    for (size_t i = 0; i < n; i++)
+        flag[i] = 0;
+    if (n < 3)
+        return 0;
+    double *dev = malloc(n * sizeof(*dev));
+    if (!dev)
+        return 0;
+    double med = median_of(x, n);
+    for (size_t i = 0; i < n; i++)
+        dev[i] = fabs(x[i] - med);
+    double mad = median_of(dev, n);
+    free(dev);
+    if (!(mad > 0))
+        return 0;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        flag[i] = fabs(x[i] - med) > 3.0 * 1.4826 * mad;
+        count += (size_t)flag[i];
+    }
+    return count;
+}
+
 void stats_summarize(const double *x, size_t n, struct stats_summary *out)
 {
     out->n = n;
@@ -180,13 +206,22 @@ void stats_welch(const double *a, size_t na, const double *b, size_t nb, double 
     *p = stats_betai(*df / 2.0, 0.5, *df / (*df + *t * *t));
 }
 
+/* Resamples for samples of na + nb: 2000, fewer when n is large so the work stays under
+ * STATS_BOOT_DRAWS draws (never fewer than 200). */
+static size_t boot_count(size_t na, size_t nb)
+{
+    size_t k = STATS_BOOT_DRAWS / (na + nb);
+    return k > STATS_BOOT_N ? STATS_BOOT_N : k < STATS_BOOT_MIN ? STATS_BOOT_MIN : k;
+}
+
 /* Percentile bootstrap of mean(b) / mean(a): resamples both with replacement. */
 static void boot_ratio(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
                        double *lo, double *hi)
 {
-    double r[STATS_BOOT_N];
+    double r[STATS_BOOT_N] = { 0 };
+    size_t m = boot_count(na, nb);
     uint64_t st = seed;
-    for (size_t k = 0; k < STATS_BOOT_N; k++) {
+    for (size_t k = 0; k < m; k++) {
         double sa = 0, sb = 0;
         for (size_t i = 0; i < na; i++)
             sa += a[stats_rand_below(&st, na)];
@@ -194,9 +229,9 @@ static void boot_ratio(const double *a, size_t na, const double *b, size_t nb, u
             sb += b[stats_rand_below(&st, nb)];
         r[k] = (sb / (double)nb) / (sa / (double)na);
     }
-    qsort(r, STATS_BOOT_N, sizeof(r[0]), cmp_double);
-    *lo = r[(size_t)(0.025 * STATS_BOOT_N)];
-    *hi = r[(size_t)(0.975 * STATS_BOOT_N) - 1];
+    qsort(r, m, sizeof(r[0]), cmp_double);
+    *lo = r[(size_t)(0.025 * (double)m)];
+    *hi = r[(size_t)(0.975 * (double)m) - 1];
 }
 
 void stats_compare(const double *a, size_t na, const double *b, size_t nb, double rel,
@@ -204,6 +239,9 @@ void stats_compare(const double *a, size_t na, const double *b, size_t nb, doubl
 {
     out->ratio = out->ci_low = out->ci_high = out->hedges_g = out->n_needed = NAN;
     stats_welch(a, na, b, nb, &out->t, &out->df, &out->p_value);
+    stats_mannwhitney(a, na, b, nb, &out->u, &out->p_mw);
+    out->na = na;
+    out->nb = nb;
     if (na < 2 || nb < 2)
         return;
     double ma = mean_of(a, na), mb = mean_of(b, nb);
@@ -219,6 +257,69 @@ void stats_compare(const double *a, size_t na, const double *b, size_t nb, doubl
     out->n_needed = delta > 0 ? ceil(2.0 * z * z * sp2 / (delta * delta)) : NAN;
     if (out->n_needed < 2)
         out->n_needed = 2;
+}
+
+/* How many of the sorted x[0..n) are < v (strict) or <= v (!strict). */
+static size_t count_below(const double *x, size_t n, double v, int strict)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strict ? x[mid] < v : x[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Sum of the ranks of b in the pooled sample (mid-ranks for ties) and the tie term
+ * sum(t^3 - t). */
+static int rank_sum(const double *a, size_t na, const double *b, size_t nb, double *rb,
+                    double *ties)
+{
+    size_t n = na + nb;
+    double *x = malloc(n * sizeof(*x));
+    if (!x)
+        return -1;
+    memcpy(x, a, na * sizeof(*x));
+    memcpy(x + na, b, nb * sizeof(*x));
+    qsort(x, n, sizeof(*x), cmp_double);
+    *rb = *ties = 0;
+    for (size_t j = 0; j < nb; j++) {
+        size_t lo = count_below(x, n, b[j], 1), eq = count_below(x, n, b[j], 0) - lo;
+        *rb += (double)lo + ((double)eq + 1.0) / 2.0;
+    }
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k < n && x[k] == x[i])
+            k++;
+        double t = (double)(k - i);
+        *ties += t * t * t - t;
+        i = k;
+    }
+    free(x);
+    return 0;
+}
+
+void stats_mannwhitney(const double *a, size_t na, const double *b, size_t nb, double *u, double *p)
+{
+    *u = *p = NAN;
+    double rb, ties;
+    if (na < 1 || nb < 1 || rank_sum(a, na, b, nb, &rb, &ties) < 0)
+        return;
+    double n1 = (double)na, n2 = (double)nb, n = n1 + n2;
+    *u = rb - n2 * (n2 + 1) / 2;
+    double mu = n1 * n2 / 2;
+    double var = n1 * n2 / 12 * ((n + 1) - (n > 1 ? ties / (n * (n - 1)) : 0));
+    if (!(var > 0)) {
+        *p = 1.0; /* every value tied */
+        return;
+    }
+    double big = *u > n1 * n2 - *u ? *u : n1 * n2 - *u;
+    double z = (big - mu - 0.5) / sqrt(var);
+    *p = erfc(z / sqrt(2.0));
+    *p = *p > 1 ? 1 : *p;
 }
 
 void stats_holm(const double *p, double *p_holm, size_t m)

@@ -21,6 +21,8 @@ struct stats_compare {
     double t, df, p_value;  /* Welch's t-test, two-sided */
     double hedges_g;        /* (mean(b) - mean(a)) / pooled sd, small-sample corrected */
     double n_needed;        /* runs per variant to detect a relative difference `rel` */
+    double u, p_mw;         /* Mann-Whitney U of b and its two-sided p (approximate) */
+    size_t na, nb;          /* the sample sizes */
 };
 
 /* The regularised incomplete beta function I_x(a, b), a, b > 0, 0 <= x <= 1. */
@@ -42,6 +44,19 @@ void stats_compare(const double *a, size_t na, const double *b, size_t nb, doubl
 /* Welch's t-test alone: fills t, df and the two-sided p-value. */
 void stats_welch(const double *a, size_t na, const double *b, size_t nb, double *t, double *df,
                  double *p);
+
+/* Mann-Whitney U test (two-sided): *u is U of b, *p comes from the normal
+ * approximation with the tie correction and the continuity correction (SciPy's
+ * method="asymptotic", use_continuity=True). Approximate for all n, no exact small-n
+ * p-value. Needs na, nb >= 1, else NAN. */
+#define STATS_MW_MIN_N 9 /* below this per group the report warns of low power */
+void stats_mannwhitney(const double *a, size_t na, const double *b, size_t nb, double *u,
+                       double *p);
+
+/* Flags outliers (never removes them): flag[i] = 1 when |x[i] - median| > 3 × 1.4826 ×
+ * MAD (the median absolute deviation). No flags when n < 3 or MAD = 0. Returns the
+ * number flagged, or 0 on out-of-memory (no flags). */
+size_t stats_outliers(const double *x, size_t n, int *flag);
 
 /* Holm's step-down correction of m p-values, in place order kept; NAN stays NAN. */
 void stats_holm(const double *p, double *p_holm, size_t m);

@@ -44,7 +44,18 @@ struct study {
     char quality_metric[STUDY_NAME_SIZE];     /* "" when no quality bar */
     double quality_at_least, quality_at_most; /* NAN when not given */
     double timeout_s;                         /* 0: none */
+    char quality_regex[256];    /* quality.regex: ERE with one group, on stdout; "" none */
+    char metrics_file[1024];    /* quality.metrics_file: JSON {"metric": number}; "" none */
+    unsigned long quality_line; /* the YAML line of regex / metrics_file, for messages */
 };
+
+/* The quality metric of a run from its captured stdout (quality.regex: the last
+ * match's first group) or from the JSON file it wrote (quality.metrics_file). Returns
+ * 0 and *value, or -1 with a message naming the key and its YAML line in err.
+ * study_metrics.c. */
+int study_metric_from_output(const struct study *st, const char *text, double *value, char *err,
+                             size_t errsize);
+int study_metric_from_file(const struct study *st, double *value, char *err, size_t errsize);
 
 /* Reads and validates a study file into *st (caller storage). Returns 0, or -1 with
  * "FILE:LINE:COLUMN: what is wrong; the fix" in err. Nothing is run. */

@@ -18,8 +18,8 @@ static void fmt_ci(char *buf, size_t size, const struct stats_summary *s)
 
 static void print_variants(FILE *f, const struct study_results *r)
 {
-    fprintf(f, "%-32s %5s  %-20s %-22s %-20s %s\n", "variant", "n", "time/unit s", "energy/unit J",
-            "CO2e/unit g", r->st->quality_metric[0] ? r->st->quality_metric : "");
+    fprintf(f, "%-32s %5s %4s  %-20s %-22s %-20s %s\n", "variant", "n", "out", "time/unit s",
+            "energy/unit J", "CO2e/unit g", r->st->quality_metric[0] ? r->st->quality_metric : "");
     for (size_t v = 0; v < r->n_variants; v++) {
         const struct study_variant_result *x = &r->v[v];
         char t[64], e[64], c[64], q[64], n[32];
@@ -28,7 +28,7 @@ static void print_variants(FILE *f, const struct study_results *r)
         fmt_ci(c, sizeof(c), &x->s[SQ_CO2PU]);
         fmt_ci(q, sizeof(q), &x->s[SQ_QUALITY]);
         snprintf(n, sizeof(n), "%zu/%zu", x->s[SQ_EPU].n, x->attempts);
-        fprintf(f, "%-32s %5s  %-20s %-22s %-20s %s%s%s\n", x->name, n, t, e, c,
+        fprintf(f, "%-32s %5s %4zu  %-20s %-22s %-20s %s%s%s\n", x->name, n, x->outliers, t, e, c,
                 r->st->quality_metric[0] ? q : "", x->meets_quality ? "" : " (below the bar)",
                 v == r->baseline ? "  [baseline]" : "");
     }
@@ -47,9 +47,13 @@ static void print_comparisons(FILE *f, const struct study_results *r)
                 r->v[r->baseline].name);
     for (size_t i = 0; i < r->n_cmp; i++) {
         const struct study_comparison *c = &r->cmp[i];
-        fprintf(f, "  %-32s %-17s ratio %.4f [%.4f, %.4f]  p %.3g  p_holm %.3g  g %.2f  %s",
+        fprintf(f,
+                "  %-32s %-17s ratio %.4f [%.4f, %.4f]  p %.3g  p_holm %.3g  p_mw %.3g%s  g %.2f  "
+                "%s",
                 r->v[c->variant].name, study_quantity_name(c->quantity), c->c.ratio, c->c.ci_low,
-                c->c.ci_high, c->c.p_value, c->p_holm, c->c.hedges_g, c->verdict);
+                c->c.ci_high, c->c.p_value, c->p_holm, c->c.p_mw,
+                c->c.na < STATS_MW_MIN_N || c->c.nb < STATS_MW_MIN_N ? " (low n)" : "",
+                c->c.hedges_g, c->verdict);
         if (strcmp(c->verdict, "no-difference") == 0 && !isnan(c->c.n_needed))
             fprintf(f,
                     " (no detectable difference at this n; ~%.0f runs per variant would "
@@ -126,7 +130,8 @@ static void json_run(FILE *f, const struct study_results *r, const struct study_
         fputs(": ", f);
         jnum(f, run->metric_values[i]);
     }
-    fprintf(f, "}, \"exit_code\": %d, \"excluded\": ", run->exit_code);
+    fprintf(f, "}, \"exit_code\": %d, \"outlier\": %s, \"excluded\": ", run->exit_code,
+            run->outlier ? "true" : "false");
     if (run->excluded[0])
         jstr(f, run->excluded);
     else
@@ -203,6 +208,13 @@ static void json_comparison(FILE *f, const struct study_results *r,
     jnum(f, c->c.p_value);
     fputs(", \"p_holm\": ", f);
     jnum(f, c->p_holm);
+    fputs(", \"p_mannwhitney\": ", f);
+    jnum(f, c->c.p_mw);
+    fputs(", \"mannwhitney_warning\": ", f);
+    fputs(c->c.na < STATS_MW_MIN_N || c->c.nb < STATS_MW_MIN_N
+              ? "\"Mann-Whitney below n = 9: low power\""
+              : "null",
+          f);
     fputs(", \"effect_size\": ", f);
     jnum(f, c->c.hedges_g);
     fprintf(f, ", \"verdict\": \"%s\", \"n_needed\": ", c->verdict);
@@ -217,6 +229,8 @@ static void json_head(FILE *f, const struct study_results *r)
     fprintf(f, ",\n  \"seed\": %llu,\n  \"order_mode\": \"%s\",\n  \"noise_threshold\": ",
             (unsigned long long)r->seed, study_order_name(r->st->order));
     jnum(f, r->noise);
+    fputs(",\n  \"eta\": ", f);
+    jnum(f, r->eta);
     fputs(",\n  \"idle_power_w\": ", f);
     jnum(f, r->idle_power_w);
     fputs(",\n  \"unit_name\": ", f);

@@ -152,13 +152,24 @@ static void evidence(struct study_results *r, size_t best)
             c->c.n_needed, 100 * r->noise);
 }
 
+/* (energy per unit)^(1 - eta) × (time per unit)^eta of the means; eta 0: energy alone. */
+static double score(const struct study_results *r, size_t v)
+{
+    double e = r->v[v].s[SQ_EPU].mean, t = r->v[v].s[SQ_TPU].mean;
+    if (r->eta <= 0)
+        return e;
+    if (r->eta >= 1)
+        return t;
+    return pow(e, 1 - r->eta) * pow(t, r->eta);
+}
+
 static void recommend(struct study_results *r)
 {
     long best = -1;
     for (size_t v = 0; v < r->n_variants; v++) {
         if (!r->v[v].meets_quality || r->v[v].s[SQ_EPU].n < 2)
             continue;
-        if (best < 0 || r->v[v].s[SQ_EPU].mean < r->v[best].s[SQ_EPU].mean)
+        if (best < 0 || score(r, v) < score(r, (size_t)best))
             best = (long)v;
     }
     r->recommended = best;
@@ -170,7 +181,11 @@ static void recommend(struct study_results *r)
                 : "no variant has at least 2 runs that count");
         return;
     }
-    say(r, "lowest mean energy per unit");
+    if (r->eta > 0)
+        say(r, "lowest (energy per unit)^%g x (time per unit)^%g of the means (--eta %g)",
+            1 - r->eta, r->eta, r->eta);
+    else
+        say(r, "lowest mean energy per unit");
     if (r->st->quality_metric[0])
         say(r, " among the variants meeting the quality bar");
     say(r, "; ");
@@ -185,6 +200,25 @@ static void recommend(struct study_results *r)
             r->v[v].name);
         first = 0;
     }
+}
+
+/* Flags the outliers of variant v's energy per unit; x has room for every run. */
+static void flag_outliers(struct study_results *r, size_t v, double *x)
+{
+    size_t n = study_samples(r, v, SQ_EPU, x), k = 0;
+    int *flag = calloc(n ? n : 1, sizeof(*flag));
+    r->v[v].outliers = flag ? stats_outliers(x, n, flag) : 0;
+    for (size_t i = 0; i < r->n_runs; i++) {
+        struct study_run *run = &r->runs[i];
+        if (run->variant != v)
+            continue;
+        run->outlier = 0;
+        if (run->warmup || run->excluded[0] || isnan(run->energy_j / run->units))
+            continue;
+        run->outlier = flag && k < n ? flag[k] : 0;
+        k++;
+    }
+    free(flag);
 }
 
 void study_analyze(struct study_results *r)
@@ -203,6 +237,7 @@ void study_analyze(struct study_results *r)
         for (int q = 0; q < SQ_COUNT; q++)
             stats_summarize(a, study_samples(r, v, (enum study_quantity)q, a), &r->v[v].s[q]);
         r->v[v].meets_quality = meets_bar(r->st, &r->v[v].s[SQ_QUALITY]);
+        flag_outliers(r, v, a);
         r->v[v].attempts = 0;
         for (size_t i = 0; i < r->n_runs; i++)
             r->v[v].attempts += r->runs[i].variant == v && !r->runs[i].warmup;

@@ -104,12 +104,57 @@ static void extract(const struct study *st, const struct wattprof_result *res,
     out->quality = st->quality_metric[0] ? metric_of(res, st->quality_metric) : NAN;
 }
 
+/* The captured stdout (copied on to stderr, as the workload's output goes there),
+ * NUL-terminated and malloc'd; NULL when out of memory. */
+static char *read_capture(FILE *cap)
+{
+    size_t len = 0, size = 4096, n;
+    char *buf = malloc(size);
+    rewind(cap);
+    while (buf && (n = fread(buf + len, 1, size - len - 1, cap)) > 0) {
+        fwrite(buf + len, 1, n, stderr);
+        len += n;
+        char *bigger = len + 1 >= size ? realloc(buf, size *= 2) : buf;
+        if (!bigger)
+            free(buf);
+        buf = bigger;
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* quality.regex / quality.metrics_file: the quality of a run that did not fail. */
+static void custom_metric(const struct study *st, FILE *cap, struct study_run *out)
+{
+    char err[STUDY_ERR_SIZE];
+    char *text = cap ? read_capture(cap) : NULL;
+    int r = 0;
+    if (out->excluded[0] || (!st->quality_regex[0] && !st->metrics_file[0])) {
+        free(text);
+        return;
+    }
+    if (st->quality_regex[0])
+        r = text ? study_metric_from_output(st, text, &out->quality, err, sizeof(err)) : -1;
+    else
+        r = study_metric_from_file(st, &out->quality, err, sizeof(err));
+    free(text);
+    if (r < 0) {
+        out->quality = NAN;
+        snprintf(out->excluded, sizeof(out->excluded), "%s",
+                 cap || !st->quality_regex[0] ? err : "cannot capture the output");
+    } else if (out->n_metrics < STUDY_RUN_MAX_METRICS) {
+        snprintf(out->metric_names[out->n_metrics], STUDY_NAME_SIZE, "%s", st->quality_metric);
+        out->metric_values[out->n_metrics++] = out->quality;
+    }
+}
+
 /* Runs argv in a started session; fills exit_code and excluded. */
-static void execute(const struct study *st, struct wattprof_session *s, char **argv,
+static void execute(const struct study *st, struct wattprof_session *s, char **argv, int out_fd,
                     uint64_t cpu_before, struct study_run *out)
 {
     int status = 0, timed_out = 0;
-    pid_t pid = proc_spawn(argv, PROC_NEW_GROUP | PROC_STDOUT_TO_STDERR);
+    pid_t pid = proc_spawn_out(argv, PROC_NEW_GROUP | PROC_STDOUT_TO_STDERR, out_fd);
     if (pid < 0) {
         wattprof_session_stop(s);
         out->exit_code = -pid == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE;
@@ -170,10 +215,14 @@ int study_run_one(const struct study_runner *rn, const struct study *st, size_t 
     const char *control;
     if (wattprof_session_control_start(s, &control) == 0)
         setenv("WATTPROF_CONTROL", control, 1);
-    execute(st, s, argv, proc_children_cpu_ns(), out);
+    FILE *cap = st->quality_regex[0] ? tmpfile() : NULL;
+    execute(st, s, argv, cap ? fileno(cap) : -1, proc_children_cpu_ns(), out);
     const struct wattprof_result *res = wattprof_session_result(s);
     if (res)
         extract(st, res, out);
+    custom_metric(st, cap, out);
+    if (cap)
+        fclose(cap);
     snprintf(out->id, sizeof(out->id), "%s", rn->store ? wattprof_session_id(s) : "");
     if (!out->excluded[0] && st->quality_metric[0] && isnan(out->quality))
         snprintf(out->excluded, sizeof(out->excluded), "metric '%s' not reported",

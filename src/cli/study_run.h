@@ -22,8 +22,10 @@ struct study_run {
     double duration_s, energy_j, dynamic_energy_j; /* dynamic: minus the idle power */
     double units, co2e_g, quality;                 /* NAN when not known */
     int exit_code;
-    char id[32];        /* the stored run's id, "" when not stored */
-    char excluded[128]; /* why the run is left out of the statistics; "" when it counts */
+    int outlier; /* energy per unit beyond median ± 3 scaled MADs of its variant (flag only) */
+    char id[32]; /* the stored run's id, "" when not stored */
+    char excluded[STUDY_ERR_SIZE +
+                  64]; /* why the run is left out of the statistics; "" when it counts */
     size_t n_metrics;
     char metric_names[STUDY_RUN_MAX_METRICS][STUDY_NAME_SIZE];
     double metric_values[STUDY_RUN_MAX_METRICS];
@@ -35,6 +37,7 @@ enum study_quantity { SQ_DURATION, SQ_ENERGY, SQ_EPU, SQ_TPU, SQ_CO2PU, SQ_QUALI
 struct study_variant_result {
     char name[STUDY_MAX_KEYS * (STUDY_NAME_SIZE + STUDY_VALUE_SIZE + 2)];
     size_t attempts;
+    size_t outliers; /* runs flagged as outliers (still counted) */
     struct stats_summary s[SQ_COUNT];
     int meets_quality; /* 1 when there is no quality bar */
     int pareto;
@@ -52,6 +55,7 @@ struct study_results {
     const struct study *st;
     uint64_t seed;
     double noise;        /* --noise-threshold, relative */
+    double eta;          /* --eta: the weight of time against energy, 0..1 (0: energy only) */
     double idle_power_w; /* NAN when not measured */
     size_t n_variants, baseline;
     struct study_run *runs; /* in the executed order, warm-ups included */
@@ -90,5 +94,8 @@ void study_analyze(struct study_results *r);
 const char *study_quantity_name(enum study_quantity q);
 void study_print_text(FILE *f, const struct study_results *r);
 void study_print_json(FILE *f, const struct study_results *r);
+/* The --dry-run estimate of duration and energy from the stored runs of the same study
+ * (store may be NULL): "estimate ...", or "no estimate (no earlier runs)". */
+void study_print_estimate(FILE *f, const struct study *st, struct wattprof_store *store);
 
 #endif

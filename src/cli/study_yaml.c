@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,17 +322,40 @@ static int f_q_most(struct yctx *c, yaml_node_t *n)
     return get_double(c, n, "quality.at_most", -1e300, 1e300, &c->st->quality_at_most);
 }
 
+static int f_q_regex(struct yctx *c, yaml_node_t *n)
+{
+    regex_t re;
+    if (get_string(c, n, "quality.regex", c->st->quality_regex, sizeof(c->st->quality_regex)) < 0)
+        return -1;
+    c->st->quality_line = (unsigned long)n->start_mark.line + 1;
+    if (regcomp(&re, c->st->quality_regex, REG_EXTENDED) != 0)
+        return yerr(c, n, "'quality.regex' is not a valid POSIX extended regex");
+    size_t groups = re.re_nsub;
+    regfree(&re);
+    if (groups < 1)
+        return yerr(c, n, "'quality.regex' needs a group around the number, e.g. 'acc ([0-9.]+)'");
+    return 0;
+}
+
+static int f_q_file(struct yctx *c, yaml_node_t *n)
+{
+    c->st->quality_line = (unsigned long)n->start_mark.line + 1;
+    return get_string(c, n, "quality.metrics_file", c->st->metrics_file,
+                      sizeof(c->st->metrics_file));
+}
+
 static int f_quality(struct yctx *c, yaml_node_t *n)
 {
     static const struct yfield fields[] = {
-        { "metric", f_q_metric },
-        { "at_least", f_q_least },
-        { "at_most", f_q_most },
+        { "metric", f_q_metric }, { "at_least", f_q_least },    { "at_most", f_q_most },
+        { "regex", f_q_regex },   { "metrics_file", f_q_file },
     };
     if (parse_mapping(c, n, "'quality'", fields, sizeof(fields) / sizeof(fields[0])) < 0)
         return -1;
     if (!c->st->quality_metric[0])
         return yerr(c, n, "'quality' needs 'metric', the name of the metric the workload reports");
+    if (c->st->quality_regex[0] && c->st->metrics_file[0])
+        return yerr(c, n, "'quality' takes 'regex' or 'metrics_file', not both");
     return 0;
 }
 

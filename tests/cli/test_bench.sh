@@ -38,6 +38,8 @@ check "the recommendation is the variant meeting the bar" json_true "$j" \
     'd["recommendation"]["variant"] == "hidden=32" and d["recommendation"]["reason"]'
 check "comparisons carry ratio, CI, p, Holm, effect and verdict" json_true "$j" \
     'len(d["comparisons"]) == 2 and all(c["verdict"] in ("better", "worse", "no-difference") and c["baseline"] == "hidden=16" and "p_holm" in c and "effect_size" in c for c in d["comparisons"])'
+check "comparisons carry Mann-Whitney p with the low-n warning (n = 3)" json_true "$j" \
+    'all(0 <= c["p_mannwhitney"] <= 1 and c["mannwhitney_warning"] == "Mann-Whitney below n = 9: low power" for c in d["comparisons"])'
 check "the text has the table and the recommendation" grep -q "^recommendation: hidden=32" "$TMP/mlp.txt"
 check "the workload's output stays off stdout" sh -c "! grep -q 'final test accuracy' '$TMP/mlp.txt'"
 check "every run is stored with study, variant and rep labels" sh -c \
@@ -59,6 +61,16 @@ EOT
 check "a study with twice the work runs" "$WATTPROF" bench -q --no-store "$TMP/burn.yaml" --json "$TMP/burn.json"
 check "twice the work is found (p < 0.01, worse, ratio near 2)" json_true "$TMP/burn.json" \
     '[c for c in d["comparisons"] if c["quantity"] == "time_per_unit_s" and c["p_value"] < 0.01 and c["verdict"] == "worse" and 1.8 < c["ratio"] < 2.1]'
+# Progress: one plain line per run when stderr is not a terminal; on a terminal one
+# line rewritten with \r (checked through script(1) when it is installed).
+"$WATTPROF" bench --no-store "$TMP/burn.yaml" >/dev/null 2>"$TMP/progress.err"
+check "progress off a terminal: one line per run, no carriage return" sh -c \
+    "test \$(grep -c '^wattprof: s=0.1 run [0-9]*: [0-9.]* s, [0-9.]* J\$' '$TMP/progress.err') -eq 5 && ! grep -q \"\$(printf '\\r')\" '$TMP/progress.err'"
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$WATTPROF' bench --no-store '$TMP/burn.yaml'" /dev/null >"$TMP/progress.tty" 2>&1
+    check "progress on a terminal: rewritten with carriage returns, with ETA and energy" sh -c \
+        "grep -q \"\$(printf '\\r')variant s=0.* run [0-9]*/5  elapsed [0-9]*s  ETA [0-9]*s  energy so far [0-9]* J\" '$TMP/progress.tty'"
+fi
 check "abba runs A B B A" json_true "$TMP/burn.json" \
     '[o["variant"] for o in d["order"][:4]] == ["s=0.05", "s=0.1", "s=0.1", "s=0.05"]'
 cat >"$TMP/same.yaml" <<EOT
@@ -79,6 +91,55 @@ check "identical variants are not called different" json_true "$TMP/same.json" \
     'all(c["verdict"] == "no-difference" for c in d["comparisons"])'
 check "adaptive stopping stops before max" json_true "$TMP/same.json" \
     'all(len(v["runs"]) < 20 for v in d["variants"])'
+
+# Outliers are flagged, never removed: the 4th of 7 runs sleeps 12 times longer.
+cat >"$TMP/outl.yaml" <<EOT
+name: outl
+command: "n=\$(cat $TMP/outl.cnt 2>/dev/null || echo 0); n=\$((n+1)); echo \$n >$TMP/outl.cnt; if [ \$n -eq 4 ]; then sleep 0.6; else sleep 0.05; fi; : {v}"
+shell: true
+matrix: { v: [a] }
+repetitions: { min: 7, max: 7 }
+warmup: 0
+cooldown_s: 0
+EOT
+check "a study with one slow run runs" "$WATTPROF" bench -q --no-store "$TMP/outl.yaml" --json "$TMP/outl.json"
+check "the slow run is flagged as an outlier and still counted" json_true "$TMP/outl.json" \
+    '4 in [r["index"] for r in d["variants"][0]["runs"] if r["outlier"]] and d["variants"][0]["stats"]["energy_per_unit_j"]["n"] == 7'
+rm -f "$TMP/outl.cnt"
+"$WATTPROF" bench -q --no-store "$TMP/outl.yaml" >"$TMP/outl.txt" 2>/dev/null
+check "the text table counts the outliers" grep -qE '^v=a +7/7 +[1-9] ' "$TMP/outl.txt"
+
+# Quality from a regex on the workload's stdout (the last match wins) and from a JSON file.
+cat >"$TMP/rx.yaml" <<EOT
+name: rx
+command: "echo accuracy 0.5; echo accuracy 0.{q}"
+shell: true
+matrix: { q: [96, 90] }
+repetitions: { min: 2, max: 2 }
+warmup: 0
+cooldown_s: 0
+quality: { metric: accuracy, at_least: 0.95, regex: 'accuracy ([0-9.]+)' }
+EOT
+check "a study with a quality regex runs" "$WATTPROF" bench -q --no-store "$TMP/rx.yaml" --json "$TMP/rx.json"
+check "the regex's last match is the quality" json_true "$TMP/rx.json" \
+    'd["variants"][0]["stats"]["accuracy"]["mean"] == 0.96 and d["variants"][0]["meets_quality"] and not d["variants"][1]["meets_quality"]'
+cat >"$TMP/mf.yaml" <<EOT
+name: mf
+command: 'printf "\173\"accuracy\": 0.{q}\175" >$TMP/m.json'
+shell: true
+matrix: { q: [97] }
+repetitions: { min: 2, max: 2 }
+warmup: 0
+cooldown_s: 0
+quality: { metric: accuracy, metrics_file: $TMP/m.json }
+EOT
+check "a study with a metrics file runs" "$WATTPROF" bench -q --no-store "$TMP/mf.yaml" --json "$TMP/mf.json"
+check "the metrics file gives the quality" json_true "$TMP/mf.json" \
+    'd["variants"][0]["stats"]["accuracy"]["mean"] == 0.97'
+sed 's/accuracy (/acc (/' "$TMP/rx.yaml" >"$TMP/rx2.yaml"
+"$WATTPROF" bench -q --no-store "$TMP/rx2.yaml" --json "$TMP/rx2.json" >/dev/null 2>&1
+check "a regex without a match excludes the run, naming the key and line" json_true "$TMP/rx2.json" \
+    'all(r["excluded"].startswith("metric ") and r["excluded"].endswith("accuracy\x27: quality.regex (line 8) matched nothing in the output") for r in d["variants"][0]["runs"])'
 
 # 3. A failing and a timing-out variant: recorded, excluded with a reason, listed.
 cat >"$TMP/fail.yaml" <<EOT
@@ -130,6 +191,13 @@ command: touch {v} {w}
 matrix: { v: [a] }"
 bad "min > max" "4:14" "min (5) is greater than max (2)" "$base
 repetitions: { min: 5, max: 2 }"
+check "--eta outside 0..1 is refused" sh -c "! '$WATTPROF' bench --eta 1.5 '$TMP/mlp.yaml' 2>/dev/null"
+check "--eta 1 recommends the fastest variant" sh -c \
+    "'$WATTPROF' bench -q --no-store --eta 1 '$TMP/burn.yaml' --json - | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"eta\"] == 1 and d[\"recommendation\"][\"variant\"] == \"s=0.05\"'"
+check "--dry-run without history says so" sh -c \
+    "'$WATTPROF' bench --dry-run '$TMP/burn.yaml' | grep -qx 'estimate: no estimate (no earlier runs)'"
+check "--dry-run estimates from the stored runs of the study" sh -c \
+    "'$WATTPROF' bench --dry-run '$TMP/mlp.yaml' | grep -qE '^estimate \(from [0-9]+ earlier runs\): [0-9.]+ to [0-9.]+ s, [0-9.]+ to [0-9.]+ J$'"
 check "nothing ran for bad input" sh -c "! ls '$TMP'/ran-* 2>/dev/null"
 check "--dry-run shows the plan and runs nothing" sh -c \
     "'$WATTPROF' bench --dry-run '$TMP/mlp.yaml' | grep -q 'seed 1234' && '$WATTPROF' bench --dry-run '$TMP/mlp.yaml' | grep -q 'hidden=16 *\[baseline\]'"

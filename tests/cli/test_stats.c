@@ -89,6 +89,43 @@ static void test_stats_compare_effect_size_and_power(void **state)
     assert_true(c.ci_low == c2.ci_low && c.ci_high == c2.ci_high); /* seeded */
 }
 
+/* scipy.stats.mannwhitneyu(b, a, method="asymptotic", use_continuity=True), SciPy 1.10.1:
+ * the statistic is U of the first argument, and the second case has ties. */
+static void test_stats_mannwhitney_matches_scipy(void **state)
+{
+    (void)state;
+    double u, p;
+    stats_mannwhitney(set_a, 6, set_b, 5, &u, &p);
+    assert_rel(u, 30.0);
+    assert_rel(p, 0.00811311726556578);
+    static const double c[] = { 1, 2, 2, 3, 3, 3, 4, 5, 9, 10 };
+    static const double d[] = { 2, 3, 4, 4, 6, 7, 8, 8, 8, 11, 12 };
+    stats_mannwhitney(c, 10, d, 11, &u, &p);
+    assert_rel(u, 79.5);
+    assert_rel(p, 0.08871195540702956);
+    static const double e[] = { 5.0, 5.1, 4.9, 5.05 }, f[] = { 5.02, 4.98, 5.07, 5.0, 4.95 };
+    stats_mannwhitney(e, 4, f, 5, &u, &p);
+    assert_rel(u, 8.5);
+    assert_rel(p, 0.8057007967202067);
+    static const double g[] = { 1, 1, 1 };
+    stats_mannwhitney(g, 3, g, 3, &u, &p);
+    assert_rel(p, 1.0);
+}
+
+/* median 10.1, MAD 0.3: the fences are 10.1 ± 3 × 1.4826 × 0.3 = 10.1 ± 1.334 */
+static void test_stats_outliers_flag_beyond_3_scaled_mads(void **state)
+{
+    (void)state;
+    static const double x[] = { 10.1, 10.4, 9.8, 10.0, 10.3, 9.9, 14.0, 10.7, 8.5 };
+    int flag[9];
+    assert_int_equal(stats_outliers(x, 9, flag), 2);
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(flag[i], i == 6 || i == 8);
+    static const double same[] = { 1, 1, 1, 5 };
+    assert_int_equal(stats_outliers(same, 4, flag), 0); /* MAD 0: no flags */
+    assert_int_equal(stats_outliers(x, 2, flag), 0);
+}
+
 static void test_stats_holm_steps_down(void **state)
 {
     (void)state;
@@ -130,6 +167,8 @@ int main(void)
         cmocka_unit_test(test_stats_welch_matches_scipy),
         cmocka_unit_test(test_stats_summary_has_t_interval),
         cmocka_unit_test(test_stats_compare_effect_size_and_power),
+        cmocka_unit_test(test_stats_mannwhitney_matches_scipy),
+        cmocka_unit_test(test_stats_outliers_flag_beyond_3_scaled_mads),
         cmocka_unit_test(test_stats_holm_steps_down),
         cmocka_unit_test(test_stats_identical_samples_not_different),
         cmocka_unit_test(test_stats_rand_below_is_reproducible_and_bounded),

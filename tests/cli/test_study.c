@@ -4,7 +4,10 @@
 #include "study.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -77,6 +80,55 @@ static void test_study_bad_inputs_name_line_and_column(void **state)
     expect_error("name: [x]\n", "s.yaml:1:7:", "'name' must be a string");
     expect_error("name: x\ncommand: a\n  b: c: d\n", "s.yaml:", "YAML syntax error");
     expect_error("name: x\n", "s.yaml:1:1:", "missing 'command'");
+}
+
+static void test_study_quality_regex_and_metrics_file(void **state)
+{
+    (void)state;
+    char msg[STUDY_ERR_SIZE];
+    double v = 0;
+    expect_error(GOOD "quality: { metric: acc, regex: 'acc ([0-9.]+' }\n",
+                 "s.yaml:5:", "not a valid POSIX extended regex");
+    expect_error(GOOD "quality: { metric: acc, regex: 'acc [0-9.]+' }\n",
+                 "s.yaml:5:", "needs a group");
+    expect_error(GOOD "quality:\n  metric: acc\n  regex: 'a(.)'\n  metrics_file: m.json\n",
+                 "s.yaml:6:", "not both");
+    assert_int_equal(parse(GOOD "quality:\n  metric: accuracy\n  at_least: 0.95\n"
+                                "  regex: 'accuracy ([0-9.]+)'\n"),
+                     0);
+    assert_int_equal(st.quality_line, 8);
+    const char *out = "epoch 1 accuracy 0.91\nepoch 2 accuracy 0.97\ndone\n";
+    assert_int_equal(study_metric_from_output(&st, out, &v, msg, sizeof(msg)), 0);
+    assert_true(v == 0.97); /* the last match wins */
+    assert_int_equal(study_metric_from_output(&st, "loss 0.2\n", &v, msg, sizeof(msg)), -1);
+    assert_non_null(strstr(msg, "metric 'accuracy': quality.regex (line 8) matched nothing"));
+    assert_int_equal(study_metric_from_output(&st, "accuracy ...\n", &v, msg, sizeof(msg)), -1);
+    assert_non_null(strstr(msg, "not a number"));
+}
+
+static void test_study_metrics_file_is_read(void **state)
+{
+    (void)state;
+    char msg[STUDY_ERR_SIZE], path[] = "/tmp/wattprof-metrics-XXXXXX";
+    double v = 0;
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char json[] = "{\"accuracy\": 0.97, \"loss\": 1}";
+    assert_int_equal(write(fd, json, sizeof(json) - 1), sizeof(json) - 1);
+    close(fd);
+    char text[512];
+    snprintf(text, sizeof(text), GOOD "quality:\n  metric: accuracy\n  metrics_file: %s\n", path);
+    assert_int_equal(parse(text), 0);
+    if (study_metric_from_file(&st, &v, msg, sizeof(msg)) != 0)
+        fail_msg("%s", msg);
+    assert_true(v == 0.97);
+    snprintf(st.quality_metric, sizeof(st.quality_metric), "f1");
+    assert_int_equal(study_metric_from_file(&st, &v, msg, sizeof(msg)), -1);
+    assert_non_null(strstr(msg, "quality.metrics_file (line 7)"));
+    assert_non_null(strstr(msg, "has no number 'f1'"));
+    unlink(path);
+    assert_int_equal(study_metric_from_file(&st, &v, msg, sizeof(msg)), -1);
+    assert_non_null(strstr(msg, "No such file"));
 }
 
 static void test_study_commands_substitute_and_split(void **state)
@@ -155,6 +207,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_study_good_file_parses),
         cmocka_unit_test(test_study_bad_inputs_name_line_and_column),
+        cmocka_unit_test(test_study_quality_regex_and_metrics_file),
+        cmocka_unit_test(test_study_metrics_file_is_read),
         cmocka_unit_test(test_study_commands_substitute_and_split),
         cmocka_unit_test(test_study_random_blocks_cover_every_variant_reproducibly),
         cmocka_unit_test(test_study_abba_and_sequential_orders),
