@@ -544,6 +544,18 @@ WATTPROF_API int wattprof_store_run_json(struct wattprof_store *st, const char *
  * second's start, from the run's start), "power_w": [[per channel], ...]}. Kept by gc.
  * Release with wattprof_free(). Returns 0, -ENOENT, -EIO, -ENOMEM. */
 WATTPROF_API int wattprof_store_series_json(struct wattprof_store *st, const char *id, char **json);
+/* Stores a study (wattprof bench) started at started_at_unix_ms: its JSON (an object,
+ * schema wattprof.study/1) is kept with "id" added, right after "schema" (the first member
+ * when there is none); id receives the new id, 8 lowercase hex characters like a run's.
+ * Returns 0, -EINVAL (not a JSON object), -EIO, -ENOSPC, -ENOMEM. */
+WATTPROF_API int wattprof_store_save_study(struct wattprof_store *st, const char *name,
+                                           uint64_t started_at_unix_ms, const char *json,
+                                           char id[16]);
+/* A stored study's JSON, with its "id", by id or id prefix. Release with wattprof_free().
+ * Returns 0, -ENOENT (no such study), -EINVAL (an ambiguous prefix: errmsg lists the
+ * candidates), -EIO, -ENOMEM. */
+WATTPROF_API int wattprof_store_study_json(struct wattprof_store *st, const char *id_or_prefix,
+                                           char **json);
 /* Deletes a run (full id) with its labels, samples and series. Returns 0 or -ENOENT. */
 WATTPROF_API int wattprof_store_delete(struct wattprof_store *st, const char *id);
 /* Drops raw samples of runs older than keep_days (summaries and downsampled series stay);

@@ -322,24 +322,73 @@ static int open_sensors(const struct bench_opts *o, struct wattprof_ctx *ctx)
     return r;
 }
 
-static int write_outputs(const struct bench_opts *o, const struct study_results *r)
+/* The study's JSON in memory (malloc'd), NULL when out of memory. */
+static char *study_json_text(const struct study_results *r)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *m = open_memstream(&buf, &size);
+    if (!m)
+        return NULL;
+    study_print_json(m, r);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Stores the study (its JSON gains "id"); *json becomes the stored text. A failure is a
+ * warning: the study is then written without an id. */
+static void store_study(struct wattprof_store *store, const struct study_results *r,
+                        uint64_t started_at_unix_ms, char **json, FILE *note)
+{
+    char id[16];
+    char *stored = NULL;
+    if (wattprof_store_save_study(store, r->st->name, started_at_unix_ms, *json, id) < 0 ||
+        wattprof_store_study_json(store, id, &stored) < 0) {
+        cli_error("warning: the study is not stored: %s", wattprof_store_errmsg(store));
+        return;
+    }
+    free(*json);
+    *json = stored;
+    fprintf(note, "study %s stored\n", id);
+}
+
+static int write_outputs(const struct bench_opts *o, const struct study_results *r,
+                         struct wattprof_store *store, uint64_t started_at_unix_ms)
 {
     int to_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
     if (!to_stdout)
         study_print_text(stdout, r);
-    if (!o->json_path)
-        return 0;
-    FILE *f = to_stdout ? stdout : fopen(o->json_path, "we");
-    if (!f) {
-        cli_error("cannot write '%s': %s", o->json_path, strerror(errno));
+    char *json = study_json_text(r);
+    if (!json) {
+        cli_error("out of memory");
         return -1;
     }
-    study_print_json(f, r);
-    if (!to_stdout && fclose(f) != 0) {
+    if (store)
+        store_study(store, r, started_at_unix_ms, &json, to_stdout ? stderr : stdout);
+    int rc = 0;
+    FILE *f = !o->json_path ? NULL : to_stdout ? stdout : fopen(o->json_path, "we");
+    if (o->json_path && !f) {
         cli_error("cannot write '%s': %s", o->json_path, strerror(errno));
-        return -1;
+        rc = -1;
+    } else if (f) {
+        fputs(json, f);
+        if (!to_stdout && fclose(f) != 0) {
+            cli_error("cannot write '%s': %s", o->json_path, strerror(errno));
+            rc = -1;
+        }
     }
-    return 0;
+    free(json);
+    return rc;
+}
+
+static uint64_t now_unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Measures the study; returns the exit status. */
@@ -354,6 +403,7 @@ static int measure(const struct bench_opts *o, struct study_results *r)
     if (open_sensors(o, rn.ctx) < 0)
         goto done;
     rn.store = open_store(o);
+    uint64_t started_at_unix_ms = now_unix_ms();
     study_install_signals();
     r->idle_power_w = NAN;
     if (r->st->idle_baseline_s > 0) {
@@ -365,7 +415,9 @@ static int measure(const struct bench_opts *o, struct study_results *r)
     if (run_study(&rn, r, o->quiet) < 0)
         goto done;
     study_analyze(r);
-    code = write_outputs(o, r) < 0 ? EXIT_FAILURE : r->interrupted ? 130 : 0;
+    code = write_outputs(o, r, rn.store, started_at_unix_ms) < 0 ? EXIT_FAILURE
+           : r->interrupted                                      ? 130
+                                                                 : 0;
 done:
     wattprof_store_close(rn.store);
     wattprof_ctx_free(rn.ctx);

@@ -162,6 +162,72 @@ WATTPROF_API int wattprof_store_series_json(struct wattprof_store *st, const cha
     return r < 0 ? r : st->ops->series_json(st, id, json);
 }
 
+/* json with "id" added: right after a "schema" member that opens the object (so it reads
+ * like a stored run's), else as the first member. malloc'd; NULL on -ENOMEM. */
+static char *with_id(const char *json, const char *id)
+{
+    const char *at = strchr(json, '{') + 1, *sep = "", *tail = ", ";
+    const char *first = at + strspn(at, " \t\r\n");
+    const char *comma = strchr(first, ','), *nl = strchr(first, '\n');
+    if (strncmp(first, "\"schema\"", 8) == 0 && comma && (!nl || comma < nl)) {
+        at = comma + 1; /* {"schema": ...,<here> */
+        sep = nl ? "\n  " : " ";
+        tail = ",";
+    } else if (*first == '}') {
+        tail = "";
+    }
+    size_t len = strlen(json) + 64;
+    char *out = malloc(len);
+    if (out)
+        snprintf(out, len, "%.*s%s\"id\": \"%s\"%s%s", (int)(at - json), json, sep, id, tail, at);
+    return out;
+}
+
+WATTPROF_API int wattprof_store_save_study(struct wattprof_store *st, const char *name,
+                                           uint64_t started_at_unix_ms, const char *json,
+                                           char id[16])
+{
+    id[0] = '\0';
+    if (!json || !strchr(json, '{'))
+        return store_errorf(st, -EINVAL, "a study's JSON must be an object");
+    int r = usable(st);
+    for (int attempt = 0; r == 0 && attempt < 8; attempt++) {
+        char fresh[16];
+        r = store_new_id(fresh);
+        if (r < 0)
+            return store_errorf(st, r, "cannot make a study id: %s", strerror(-r));
+        char *text = with_id(json, fresh);
+        if (!text)
+            return store_errorf(st, -ENOMEM, "out of memory");
+        r = st->ops->save_study(st, fresh, name ? name : "", started_at_unix_ms, text);
+        free(text);
+        if (r == 0)
+            snprintf(id, 16, "%s", fresh);
+        else if (r == -EEXIST)
+            r = 0; /* the id is taken: another one */
+        else
+            return r;
+        if (id[0])
+            return 0;
+    }
+    return r < 0 ? r : store_errorf(st, -EIO, "cannot find a free study id");
+}
+
+WATTPROF_API int wattprof_store_study_json(struct wattprof_store *st, const char *id_or_prefix,
+                                           char **json)
+{
+    *json = NULL;
+    char id[16];
+    size_t len = id_or_prefix ? strlen(id_or_prefix) : 0;
+    if (len == 0 || len > STORE_ID_LEN || strspn(id_or_prefix, "0123456789abcdef") != len)
+        return store_errorf(st, -ENOENT, "no study '%s': ids are 1 to 8 of 0-9 a-f",
+                            id_or_prefix ? id_or_prefix : "");
+    int r = usable(st);
+    if (r == 0)
+        r = st->ops->resolve_study(st, id_or_prefix, id);
+    return r < 0 ? r : st->ops->study_json(st, id, json);
+}
+
 WATTPROF_API int wattprof_store_delete(struct wattprof_store *st, const char *id)
 {
     int r = usable(st);

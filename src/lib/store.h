@@ -76,6 +76,10 @@ struct store_ops {
     int (*series_json)(struct wattprof_store *st, const char *id, char **json);
     int (*delete_run)(struct wattprof_store *st, const char *id);
     int (*gc)(struct wattprof_store *st, uint64_t before_unix_ms, uint64_t *runs_pruned);
+    int (*save_study)(struct wattprof_store *st, const char *id, const char *name,
+                      uint64_t started_at_unix_ms, const char *json);
+    int (*resolve_study)(struct wattprof_store *st, const char *prefix, char id[16]);
+    int (*study_json)(struct wattprof_store *st, const char *id, char **json);
 };
 
 struct wattprof_store {

@@ -1,6 +1,6 @@
 /* Reading the SQLite store: the list of runs, id prefixes, a run's JSON (the stored text
- * for a finished run; built from the tables for one that never finished) and its
- * downsampled power series. */
+ * for a finished run; built from the tables for one that never finished), its
+ * downsampled power series, and a stored study's JSON. */
 #include "store_sqlite.h"
 
 #include <errno.h>
@@ -58,14 +58,17 @@ int store_sqlite_run_json(struct wattprof_store *st, const char *id, char **json
     return r < 0 ? r : 0;
 }
 
-int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[16])
+/* The ids in table starting with prefix: 0 and the one id, -ENOENT or -EINVAL (ambiguous,
+ * errmsg lists up to 8). what: "run" or "study". */
+static int resolve_in(struct wattprof_store *st, const char *table, const char *what,
+                      const char *prefix, char id[16])
 {
-    char hi[16];
+    char hi[16], sql[96];
+    snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE id >= ? AND id < ? ORDER BY id LIMIT 8",
+             table);
     snprintf(hi, sizeof(hi), "%s~", prefix); /* '~' sorts after every hex digit */
     sqlite3_stmt *q = NULL;
-    int r = sqlite3_prepare_v2(store_sqlite_db(st),
-                               "SELECT id FROM runs WHERE id >= ? AND id < ? ORDER BY id LIMIT 8",
-                               -1, &q, NULL);
+    int r = sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, &q, NULL);
     if (r == SQLITE_OK)
         r = sqlite3_bind_text(q, 1, prefix, -1, SQLITE_STATIC);
     if (r == SQLITE_OK)
@@ -86,13 +89,31 @@ int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[
     if (r != SQLITE_DONE)
         return store_sqlite_error(st, r, "cannot read");
     if (n == 0)
-        return store_errorf(st, -ENOENT, "no run '%s' in '%s'", prefix, st->path);
+        return store_errorf(st, -ENOENT, "no %s '%s' in '%s'", what, prefix, st->path);
     if (n > 1) {
         id[0] = '\0';
-        return store_errorf(st, -EINVAL, "run id '%s' is ambiguous: %s%s", prefix, list,
+        return store_errorf(st, -EINVAL, "%s id '%s' is ambiguous: %s%s", what, prefix, list,
                             n == 8 ? " ..." : "");
     }
     return 0;
+}
+
+int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[16])
+{
+    return resolve_in(st, "runs", "run", prefix, id);
+}
+
+int store_sqlite_resolve_study(struct wattprof_store *st, const char *prefix, char id[16])
+{
+    return resolve_in(st, "studies", "study", prefix, id);
+}
+
+int store_sqlite_study_json(struct wattprof_store *st, const char *id, char **json)
+{
+    int r = query_text(st, "SELECT json FROM studies WHERE id = ?", id, json);
+    if (r == 0)
+        return store_errorf(st, -ENOENT, "no study '%s' in '%s'", id, st->path);
+    return r < 0 ? r : 0;
 }
 
 static const char *static_provenance(const char *p)

@@ -65,6 +65,10 @@ static const char *const migrations[] = {
     /* 1 -> 2: the run's total CO2e in grams (accounting.total_g), NULL when unknown. */
     "ALTER TABLE runs ADD COLUMN co2e_g REAL;"
     "UPDATE runs SET co2e_g = json_extract(json, '$.accounting.total_g') WHERE json IS NOT NULL;",
+    /* 2 -> 3: studies (wattprof bench), each with its whole wattprof.study/1 JSON. */
+    "CREATE TABLE studies(id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '',"
+    "  started_at_unix_ms INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE INDEX studies_started ON studies(started_at_unix_ms);",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -230,6 +230,18 @@ static int sqlite_gc(struct wattprof_store *st, uint64_t before_unix_ms, uint64_
     return tx_end(st, own, r);
 }
 
+static int sqlite_save_study(struct wattprof_store *st, const char *id, const char *name,
+                             uint64_t started_at_unix_ms, const char *json)
+{
+    int own;
+    int r = tx_begin(st, &own);
+    if (r == 0)
+        r = run_stmt(st,
+                     "INSERT INTO studies(id, name, started_at_unix_ms, json) VALUES(?, ?, ?, ?)",
+                     "ttit", id, name, (sqlite3_int64)started_at_unix_ms, json);
+    return tx_end(st, own, r);
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .open = sqlite_open,
@@ -243,4 +255,7 @@ const struct store_ops store_sqlite_ops = {
     .series_json = store_sqlite_series_json,
     .delete_run = sqlite_delete,
     .gc = sqlite_gc,
+    .save_study = sqlite_save_study,
+    .resolve_study = store_sqlite_resolve_study,
+    .study_json = store_sqlite_study_json,
 };

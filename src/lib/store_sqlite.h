@@ -25,5 +25,7 @@ int store_sqlite_list(struct wattprof_store *st, const struct wattprof_list_filt
 int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[16]);
 int store_sqlite_run_json(struct wattprof_store *st, const char *id, char **json);
 int store_sqlite_series_json(struct wattprof_store *st, const char *id, char **json);
+int store_sqlite_resolve_study(struct wattprof_store *st, const char *prefix, char id[16]);
+int store_sqlite_study_json(struct wattprof_store *st, const char *id, char **json);
 
 #endif

@@ -201,4 +201,36 @@ check "--dry-run estimates from the stored runs of the study" sh -c \
 check "nothing ran for bad input" sh -c "! ls '$TMP'/ran-* 2>/dev/null"
 check "--dry-run shows the plan and runs nothing" sh -c \
     "'$WATTPROF' bench --dry-run '$TMP/mlp.yaml' | grep -q 'seed 1234' && '$WATTPROF' bench --dry-run '$TMP/mlp.yaml' | grep -q 'hidden=16 *\[baseline\]'"
+
+# Stored studies: the JSON, with its "id", lands in the studies table, exactly as --json wrote it.
+cat >"$TMP/tiny.yaml" <<EOT
+name: tiny-store
+command: sleep {s}
+matrix: { s: [0.01, 0.02] }
+repetitions: { min: 2, max: 2 }
+warmup: 0
+cooldown_s: 0
+idle_baseline_s: 0
+EOT
+check "a tiny study is stored" sh -c \
+    "'$WATTPROF' bench -q '$TMP/tiny.yaml' --json '$TMP/tiny.json' >'$TMP/tiny.txt' && grep -qE '^study [0-9a-f]{8} stored$' '$TMP/tiny.txt'"
+check "its JSON has the id right after the schema" json_true "$TMP/tiny.json" \
+    'list(d)[:3] == ["schema", "id", "name"] and len(d["id"]) == 8 and "study " + d["id"] + " stored" in open(sys.argv[1][:-4] + "txt").read()'
+check "the studies row holds the name, the start and exactly the --json output" "$PYTHON" -c '
+import json, sqlite3, sys, time
+text = open(sys.argv[2]).read()
+sid = json.loads(text)["id"]
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "select id, name, started_at_unix_ms, json from studies where id = ?", (sid,)).fetchall()
+assert len(rows) == 1, rows
+i, name, started, stored = rows[0]
+assert name == "tiny-store", name
+assert 0 < time.time() * 1000 - started < 600000, started
+assert stored == text, "stored JSON differs from --json"
+' "$WATTPROF_DB" "$TMP/tiny.json"
+check "--json - keeps stdout pure JSON (the note goes to stderr)" sh -c \
+    "'$WATTPROF' bench -q '$TMP/tiny.yaml' --json - 2>'$TMP/tiny2.err' | '$PYTHON' -c 'import json,sys; d=json.load(sys.stdin); assert len(d[\"id\"]) == 8' && grep -qE '^study [0-9a-f]{8} stored$' '$TMP/tiny2.err'"
+check "--no-store stores no study and adds no id" sh -c \
+    "'$WATTPROF' bench -q --no-store '$TMP/tiny.yaml' --json - | '$PYTHON' -c 'import json,sys; d=json.load(sys.stdin); assert \"id\" not in d' &&
+     test \$('$PYTHON' -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from studies where name = ?\", (\"tiny-store\",)).fetchone()[0])' '$WATTPROF_DB') -eq 2"
 finish

@@ -120,7 +120,7 @@ cp "$TMP/other.db" "$TMP/newer.db"
 "$PYTHON" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("update meta set value=99 where key=\"schema_version\""); c.commit()' "$TMP/newer.db"
 before=$(cksum <"$TMP/newer.db")
 expect_unstored "a database from a newer wattprof" \
-    "'$TMP/newer.db' was written by a newer wattprof (schema 99; this one knows up to 2)" "$TMP/newer.db"
+    "'$TMP/newer.db' was written by a newer wattprof (schema 99; this one knows up to 3)" "$TMP/newer.db"
 check "and is left unchanged" test "$before" = "$(cksum <"$TMP/newer.db")"
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -342,7 +342,8 @@ static void test_store_migrates_v1(void **state)
 {
     struct wattprof_store *st = open_ok();
     wattprof_store_close(st);
-    exec_sql(db_path, "ALTER TABLE runs DROP COLUMN co2e_g;"
+    exec_sql(db_path, "DROP TABLE studies;"
+                      "ALTER TABLE runs DROP COLUMN co2e_g;"
                       "UPDATE meta SET value = '1' WHERE key = 'schema_version';"
                       "INSERT INTO runs(id, started_at_unix_ms, complete, json) VALUES"
                       " ('00000001', 1700000000000, 1, '{\"accounting\": {\"total_g\": 12.5}}'),"
@@ -360,6 +361,52 @@ static void test_store_migrates_v1(void **state)
     wattprof_store_close(st);
 }
 
+/* Schema 2 -> 3: the studies table; a study saved gains "id" after "schema" and is found
+ * again by its id or a prefix. */
+static void test_store_studies(void **state)
+{
+    (void)state;
+    struct wattprof_store *st = open_ok();
+    wattprof_store_close(st);
+    exec_sql(db_path, "DROP TABLE studies;"
+                      "UPDATE meta SET value = '2' WHERE key = 'schema_version';");
+    st = open_ok();
+    char id[16], id2[16];
+    const char *in = "{\n  \"schema\": \"wattprof.study/1\",\n  \"name\": \"s\"\n}\n";
+    assert_int_equal(wattprof_store_save_study(st, "s", 1700000000000, in, id), 0);
+    assert_int_equal(strlen(id), 8);
+    char *json = NULL;
+    assert_int_equal(wattprof_store_study_json(st, id, &json), 0);
+    char want[128];
+    snprintf(want, sizeof(want),
+             "{\n  \"schema\": \"wattprof.study/1\",\n  \"id\": \"%s\",\n  \"name\": \"s\"\n}\n",
+             id);
+    assert_string_equal(json, want);
+    wattprof_free(json);
+    assert_int_equal(wattprof_store_study_json(st, (char[]){ id[0], '\0' }, &json), 0);
+    wattprof_free(json);
+    assert_int_equal(wattprof_store_save_study(st, "t", 1700000001000, "{}", id2), 0);
+    assert_int_equal(wattprof_store_study_json(st, id2, &json), 0);
+    snprintf(want, sizeof(want), "{\"id\": \"%s\"}", id2);
+    assert_string_equal(json, want);
+    wattprof_free(json);
+    assert_int_equal(wattprof_store_study_json(st, "", &json), -ENOENT);
+    assert_int_equal(wattprof_store_study_json(st, "zz", &json), -ENOENT);
+    assert_null(json);
+    wattprof_store_close(st);
+    /* an ambiguous prefix lists the candidates */
+    exec_sql(db_path, "INSERT INTO studies VALUES('abc00001', 'a', 1, '{}'),"
+                      " ('abc00002', 'b', 2, '{}');");
+    st = open_ok();
+    assert_int_equal(wattprof_store_study_json(st, "abc", &json), -EINVAL);
+    assert_non_null(strstr(wattprof_store_errmsg(st), "abc00001 abc00002"));
+    assert_int_equal(wattprof_store_study_json(st, "abc0000f", &json), -ENOENT);
+    assert_int_equal(wattprof_store_study_json(st, "abc00002", &json), 0);
+    assert_string_equal(json, "{}");
+    wattprof_free(json);
+    wattprof_store_close(st);
+}
+
 static void test_store_refuses_newer(void **state)
 {
     struct wattprof_store *st = open_ok();
@@ -368,7 +415,7 @@ static void test_store_refuses_newer(void **state)
     assert_int_equal(wattprof_store_open(db_path, &st), -EINVAL);
     char want[512];
     snprintf(want, sizeof(want),
-             "'%s' was written by a newer wattprof (schema 99; this one knows up to 2)", db_path);
+             "'%s' was written by a newer wattprof (schema 99; this one knows up to 3)", db_path);
     assert_string_equal(wattprof_store_errmsg(st), want);
     wattprof_store_close(st);
 }
@@ -430,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_incomplete_delete_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_v0, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_studies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_refuses_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_bad_files, setup, teardown),
         cmocka_unit_test(test_sampler_ring_overflow),
