@@ -180,16 +180,16 @@ static void cc_components(struct cc_row *row, const struct wattprof_result *r)
 
 static void cc_host(struct cc_row *row, const struct stored_run *sr)
 {
-    const struct json_node *host = json_read_get(sr->root, "host");
-    double cpus = json_read_get_num(host, "logical_cpus", 0);
-    double mem = json_read_get_num(host, "memory_bytes", 0);
+    const struct json_parse_node *host = json_parse_get(sr->root, "host");
+    double cpus = json_parse_get_num(host, "logical_cpus", 0);
+    double mem = json_parse_get_num(host, "memory_bytes", 0);
     double dur = (double)sr->res.duration_ns / 1e9;
-    const char *kernel = json_read_get_str(host, "kernel", NULL);
+    const char *kernel = json_parse_get_str(host, "kernel", NULL);
     if (kernel)
         cc_set(row, "os", "Linux-%s", kernel);
     if (cpus > 0)
         cc_set(row, "cpu_count", "%.0f", cpus);
-    cc_set(row, "cpu_model", "%s", json_read_get_str(host, "cpu_model", ""));
+    cc_set(row, "cpu_model", "%s", json_parse_get_str(host, "cpu_model", ""));
     if (mem > 0)
         cc_set(row, "ram_total_size", "%.3f", mem / BYTES_PER_GB);
     if (cpus > 0 && dur > 0 && sr->res.machine_cpu_ns > 0)

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "history.h"
-#include "json_read.h"
+#include "json_parse.h"
 #include "stored_run.h"
 
 int schedule_cli_parse_duration(const char *s, int64_t *ms)
@@ -96,30 +96,30 @@ static int like_profile(struct wattprof_store *st, const char *id, const struct 
                         double **profile, size_t *n)
 {
     char *text = NULL;
-    struct json_node *root = NULL;
-    struct json_error jerr;
+    struct json_parse_node *root = NULL;
+    struct json_parse_error jerr;
     *profile = NULL;
     *n = 0;
     if (wattprof_store_series_json(st, id, &text) < 0 ||
-        json_read_parse(text, strlen(text), &root, &jerr) < 0) {
+        json_parse(text, strlen(text), &root, &jerr) < 0) {
         wattprof_free(text);
         return 0; /* no series: a flat profile */
     }
-    const struct json_node *names = json_read_get(root, "channels");
-    const struct json_node *rows = json_read_get(root, "power_w");
-    size_t len = rows && rows->type == JSON_ARRAY ? rows->len : 0;
+    const struct json_parse_node *names = json_parse_get(root, "channels");
+    const struct json_parse_node *rows = json_parse_get(root, "power_w");
+    size_t len = rows && rows->type == JSON_PARSE_ARRAY ? rows->len : 0;
     *profile = len ? calloc(len, sizeof(**profile)) : NULL;
     for (size_t j = 0; *profile && j < len; j++) {
-        const struct json_node *row = json_read_at(rows, j);
+        const struct json_parse_node *row = json_parse_at(rows, j);
         for (size_t c = 0; c < sr->res.n_channels; c++) {
             const struct wattprof_channel_info *ci = &sr->res.channels[c].info;
             for (size_t k = 0; ci->included_in_total && k < names->len; k++)
-                if (strcmp(json_read_str(json_read_at(names, k), ""), ci->name) == 0)
-                    (*profile)[j] += json_read_num(json_read_at(row, k), 0);
+                if (strcmp(json_parse_str(json_parse_at(names, k), ""), ci->name) == 0)
+                    (*profile)[j] += json_parse_num(json_parse_at(row, k), 0);
         }
     }
     *n = *profile ? len : 0;
-    json_read_free(root);
+    json_parse_free(root);
     wattprof_free(text);
     return len && !*profile ? -1 : 0;
 }

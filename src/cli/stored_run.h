@@ -6,13 +6,13 @@
 
 #include <stdint.h>
 
-#include "json_read.h"
+#include "json_parse.h"
 #include "wattprof.h"
 
 struct stored_run {
-    struct json_node *root; /* the parsed JSON; the strings below point into it */
-    const char *id;         /* "id", or "" */
-    const char *started_at; /* as stored (RFC 3339 UTC) */
+    struct json_parse_node *root; /* the parsed JSON; the strings below point into it */
+    const char *id;               /* "id", or "" */
+    const char *started_at;       /* as stored (RFC 3339 UTC) */
     struct wattprof_result res;
     char **argv; /* the command, NULL-terminated */
     int argc;

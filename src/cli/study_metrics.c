@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_read.h"
+#include "json_parse.h"
 
 #define METRICS_FILE_MAX (1 << 20)
 
@@ -79,17 +79,17 @@ int study_metric_from_file(const struct study *st, double *value, char *err, siz
 {
     size_t len = 0;
     char *text = slurp(st->metrics_file, &len);
-    struct json_node *root = NULL;
-    struct json_error jerr;
+    struct json_parse_node *root = NULL;
+    struct json_parse_error jerr;
     if (!text) {
         snprintf(err, errsize, "metric '%s': quality.metrics_file (line %lu) '%s': %s",
                  st->quality_metric, st->quality_line, st->metrics_file, strerror(errno));
         return -1;
     }
-    int r = json_read_parse(text, len, &root, &jerr);
+    int r = json_parse(text, len, &root, &jerr);
     free(text);
-    const struct json_node *n = r == 0 ? json_read_get(root, st->quality_metric) : NULL;
-    int ok = n && n->type == JSON_NUMBER;
+    const struct json_parse_node *n = r == 0 ? json_parse_get(root, st->quality_metric) : NULL;
+    int ok = n && n->type == JSON_PARSE_NUMBER;
     if (ok)
         *value = n->num;
     else if (r < 0)
@@ -100,6 +100,6 @@ int study_metric_from_file(const struct study *st, double *value, char *err, siz
         snprintf(err, errsize,
                  "metric '%s': quality.metrics_file (line %lu) '%s' has no number '%s'",
                  st->quality_metric, st->quality_line, st->metrics_file, st->quality_metric);
-    json_read_free(root);
+    json_parse_free(root);
     return ok ? 0 : -1;
 }

@@ -1,9 +1,9 @@
-/* A small JSON reader for the library (a copy of src/cli/json_read.c, which the library
- * cannot use, with the json_parse_ prefix, each node's byte offset and a
- * case-insensitive lookup): parses a whole document into a tree of malloc'd
- * nodes (RFC 8259: objects, arrays, strings with every escape including \uXXXX
- * surrogate pairs, numbers, true/false/null), with a depth limit and an error
- * message that gives the byte offset. Numbers are read without the locale. */
+/* The project's one JSON reader, used by the library (intensity series) and by the CLI
+ * (stored runs, exports, study metrics), which links the internal archive. Each node
+ * keeps its byte offset; a case-insensitive lookup serves formats that vary case. It
+ * parses a whole document into a tree of malloc'd nodes (RFC 8259: objects, arrays, strings with
+ * every escape including \uXXXX surrogate pairs, numbers, true/false/null), with a depth limit and
+ * an error message that gives the byte offset. Numbers are read without the locale. */
 #ifndef WATTPROF_JSON_PARSE_H
 #define WATTPROF_JSON_PARSE_H
 

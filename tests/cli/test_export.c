@@ -224,11 +224,11 @@ static void test_export_json_array(void **state)
     assert_string_equal(out, "[]\n");
     free(out);
     CAPTURE(out, export_json(f, (const char *const *)fx->text, N_FIXTURES));
-    struct json_node *d;
-    assert_int_equal(json_read_parse(out, strlen(out), &d, NULL), 0);
+    struct json_parse_node *d;
+    assert_int_equal(json_parse(out, strlen(out), &d, NULL), 0);
     assert_int_equal(d->len, N_FIXTURES);
-    assert_string_equal(json_read_get_str(json_read_at(d, 2), "id", ""), "c0ffee00");
-    json_read_free(d);
+    assert_string_equal(json_parse_get_str(json_parse_at(d, 2), "id", ""), "c0ffee00");
+    json_parse_free(d);
     free(out);
 }
 
