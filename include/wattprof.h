@@ -544,6 +544,18 @@ WATTPROF_API int wattprof_store_run_json(struct wattprof_store *st, const char *
  * second's start, from the run's start), "power_w": [[per channel], ...]}. Kept by gc.
  * Release with wattprof_free(). Returns 0, -ENOENT, -EIO, -ENOMEM. */
 WATTPROF_API int wattprof_store_series_json(struct wattprof_store *st, const char *id, char **json);
+/* The run's power per channel for a chart, downsampled to at most max_points (2 ..
+ * WATTPROF_POWER_POINTS_MAX) equal time buckets, each with the mean, the lowest and the
+ * highest power of each channel in it (so spikes survive). Read from the raw samples while
+ * the run keeps them (each sample interval's power) unless there are more than 2 M of them,
+ * else from the 1 s series (after gc, or a long run). JSON {"source": "samples"|"series",
+ * "bucket_s", "channels": [names], "t_s": [the middle of the time each bucket covers, from
+ * the run's start], "mean_w": [[per channel], ...], "min_w": [...], "max_w": [...]}; buckets
+ * without data are left out, so a run without samples has empty arrays. Release with
+ * wattprof_free(). Returns 0, -ENOENT, -EINVAL (max_points), -EIO, -ENOMEM. */
+#define WATTPROF_POWER_POINTS_MAX 100000
+WATTPROF_API int wattprof_store_power_json(struct wattprof_store *st, const char *id,
+                                           unsigned max_points, char **json);
 /* Stores a study (wattprof bench) started at started_at_unix_ms: its JSON (an object,
  * schema wattprof.study/1) is kept with "id" added, right after "schema" (the first member
  * when there is none); id receives the new id, 8 lowercase hex characters like a run's.

@@ -162,6 +162,19 @@ WATTPROF_API int wattprof_store_series_json(struct wattprof_store *st, const cha
     return r < 0 ? r : st->ops->series_json(st, id, json);
 }
 
+WATTPROF_API int wattprof_store_power_json(struct wattprof_store *st, const char *id,
+                                           unsigned max_points, char **json)
+{
+    *json = NULL;
+    int r = usable(st);
+    if (r < 0)
+        return r;
+    if (max_points < 2 || max_points > WATTPROF_POWER_POINTS_MAX)
+        return store_errorf(st, -EINVAL, "cannot chart %u points: give 2 to %d", max_points,
+                            WATTPROF_POWER_POINTS_MAX);
+    return st->ops->power_json(st, id, max_points, json);
+}
+
 /* json with "id" added: right after a "schema" member that opens the object (so it reads
  * like a stored run's), else as the first member. malloc'd; NULL on -ENOMEM. */
 static char *with_id(const char *json, const char *id)

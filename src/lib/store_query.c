@@ -215,8 +215,7 @@ int store_sqlite_list(struct wattprof_store *st, const struct wattprof_list_filt
                              : store_sqlite_error(st, r, "cannot read");
 }
 
-/* The channel names, in order, into the open "channels" array. */
-static int series_channels(struct wattprof_store *st, const char *id, struct json *j)
+int store_sqlite_channel_names(struct wattprof_store *st, const char *id, struct json *j)
 {
     sqlite3_stmt *q = NULL;
     int r = sqlite3_prepare_v2(store_sqlite_db(st),
@@ -279,7 +278,7 @@ int store_sqlite_series_json(struct wattprof_store *st, const char *id, char **j
     json_init(&j);
     json_begin_object(&j, NULL);
     json_begin_array(&j, "channels");
-    r = series_channels(st, id, &j);
+    r = store_sqlite_channel_names(st, id, &j);
     json_end_array(&j);
     if (r == 0)
         r = series_points(st, id, &j, 0);

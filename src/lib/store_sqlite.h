@@ -25,6 +25,12 @@ int store_sqlite_list(struct wattprof_store *st, const struct wattprof_list_filt
 int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[16]);
 int store_sqlite_run_json(struct wattprof_store *st, const char *id, char **json);
 int store_sqlite_series_json(struct wattprof_store *st, const char *id, char **json);
+/* The run's channel names, in order, into the open JSON array j. */
+struct json;
+int store_sqlite_channel_names(struct wattprof_store *st, const char *id, struct json *j);
+/* store_power.c */
+int store_sqlite_power_json(struct wattprof_store *st, const char *id, unsigned max_points,
+                            char **json);
 int store_sqlite_resolve_study(struct wattprof_store *st, const char *prefix, char id[16]);
 int store_sqlite_study_json(struct wattprof_store *st, const char *id, char **json);
 
