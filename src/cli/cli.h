@@ -35,6 +35,7 @@ int cmd_export(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_schedule(int argc, char **argv); /* cmd_schedule.c, docs/schedule.md */
+int cmd_report(int argc, char **argv);   /* cmd_report.c, docs/report.md */
 
 /* Sensor options shared by `run` and `sensors`. */
 struct cli_sensor_opts {

@@ -14,6 +14,7 @@ static const struct command commands[] = {
     { "list", cmd_list, "list the stored runs" },
     { "show", cmd_show, "print the summary of a stored run" },
     { "compare", cmd_compare, "compare two stored runs side by side" },
+    { "report", cmd_report, "write an HTML report or a Markdown decision summary" },
     { "export", cmd_export, "write stored runs as JSON, CSV, CodeCarbon CSV or OpenMetrics" },
     { "delete", cmd_delete, "delete stored runs" },
     { "gc", cmd_gc, "drop the samples of old stored runs" },

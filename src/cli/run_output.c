@@ -29,7 +29,7 @@ int run_output_prepare(struct run_output *out, const char *path)
     const char *dir = slash ? path : ".";
     if (slash == path)
         dirlen = 1; /* "/file": the root directory */
-    int n = snprintf(out->tmp, sizeof(out->tmp), "%.*s/.wattprof-json-XXXXXX", dirlen, dir);
+    int n = snprintf(out->tmp, sizeof(out->tmp), "%.*s/.wattprof-out-XXXXXX", dirlen, dir);
     if (n < 0 || (size_t)n >= sizeof(out->tmp)) {
         cli_error("cannot write '%s': File name too long", path);
         return -1;
@@ -57,23 +57,15 @@ static int write_all(int fd, const char *s, size_t len)
     return 0;
 }
 
-int run_output_json(struct run_output *out, const struct wattprof_session *run)
+int run_output_write(struct run_output *out, const char *text, size_t len)
 {
     if (!out->path)
         return 0;
-    char *text = NULL;
-    int r = wattprof_session_json(run, &text);
-    if (r < 0) {
-        cli_error("cannot write the JSON: %s", wattprof_strerror(r));
-        return -1;
-    }
     if (strcmp(out->path, "-") == 0) {
-        fputs(text, stdout);
-        wattprof_free(text);
+        fwrite(text, 1, len, stdout);
         return cli_finish_stdout() ? -1 : 0;
     }
-    r = write_all(out->fd, text, strlen(text));
-    wattprof_free(text);
+    int r = write_all(out->fd, text, len);
     if (r == 0 && fchmod(out->fd, 0644) < 0)
         r = -errno;
     if (r == 0 && close(out->fd) < 0)
@@ -87,6 +79,21 @@ int run_output_json(struct run_output *out, const struct wattprof_session *run)
     }
     out->tmp[0] = '\0';
     return 0;
+}
+
+int run_output_json(struct run_output *out, const struct wattprof_session *run)
+{
+    if (!out->path)
+        return 0;
+    char *text = NULL;
+    int r = wattprof_session_json(run, &text);
+    if (r < 0) {
+        cli_error("cannot write the JSON: %s", wattprof_strerror(r));
+        return -1;
+    }
+    r = run_output_write(out, text, strlen(text));
+    wattprof_free(text);
+    return r;
 }
 
 void run_output_release(struct run_output *out)

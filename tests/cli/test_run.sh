@@ -91,7 +91,7 @@ check "idle power is null when not measured" json_true "$TMP/run.json" 'd["idle_
 
 "$WATTPROF" run -q --json "$TMP/file.json" -- true
 check "--json FILE writes the file whole" json_true "$TMP/file.json" 'd["exit_code"] == 0'
-check "and leaves no temporary file behind" sh -c "! ls -a '$TMP' | grep -q wattprof-json"
+check "and leaves no temporary file behind" sh -c "! ls -a '$TMP' | grep -q wattprof-out"
 
 # --- the model backend on a real CPU-burning process tree ----------------------------
 "$WATTPROF" run -q --sensors model --json "$TMP/burn.json" -- "$TOOLS_DIR/burn" 800 "$TMP/burn.cpu"

@@ -116,7 +116,7 @@ check "export json is an array of the stored runs, in the order given" json_true
 "$W" export --format json -o "$TMP/all.json"
 check "export -o FILE writes all runs, oldest first" json_true "$TMP/all.json" "
 len(d) == 18 and d[0]['id'] == '$A' and [r['started_at'] for r in d] == sorted(r['started_at'] for r in d)"
-check "and leaves no temporary file behind" sh -c "! ls -a '$TMP' | grep -q wattprof-json"
+check "and leaves no temporary file behind" sh -c "! ls -a '$TMP' | grep -q wattprof-out"
 "$W" export -f csv "$A" >"$TMP/a.csv"
 check "csv: header, then one row per channel" "$PYTHON" -c "
 import csv, sys
