@@ -24,6 +24,12 @@ void report_scale_pick(struct report_scale *sc, double max_abs, const char *base
 /* "12.3 mJ": chart_fmt_num of v × factor, a space, the unit ("-" for NAN). */
 void report_fmt(char *buf, size_t size, double v, const struct report_scale *sc);
 
+/* v in its own best unit: "12.3 mJ". */
+void report_fmt_auto(char *buf, size_t size, double v, const char *base_unit);
+/* A unit of work's name in the singular, for "energy per sample": "units" -> "unit",
+ * "samples" -> "sample"; NULL or "" -> "unit". */
+void report_unit(char *buf, size_t size, const char *unit_name);
+
 /* ---- the page ------------------------------------------------------------------------- */
 /* <!DOCTYPE html> up to <main>, with the style sheet (screen, phone and print). */
 void report_html_begin(FILE *f, const char *title);

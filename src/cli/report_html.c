@@ -49,6 +49,21 @@ void report_fmt(char *buf, size_t size, double v, const struct report_scale *sc)
     snprintf(buf, size, "%s%s%s", num, sc->unit[0] ? " " : "", sc->unit);
 }
 
+void report_fmt_auto(char *buf, size_t size, double v, const char *base_unit)
+{
+    struct report_scale sc;
+    report_scale_pick(&sc, fabs(v), base_unit);
+    report_fmt(buf, size, v, &sc);
+}
+
+void report_unit(char *buf, size_t size, const char *unit_name)
+{
+    const char *u = unit_name && unit_name[0] ? unit_name : "unit";
+    size_t len = strlen(u);
+    int plural = len > 3 && u[len - 1] == 's' && u[len - 2] != 's';
+    snprintf(buf, size, "%.*s", (int)(plural ? len - 1 : len), u);
+}
+
 /* Readable on a phone (fluid width, tables scroll inside their box), printable (no
  * backgrounds needed, sections kept whole), and colours that carry no meaning alone. */
 static const char style[] =
@@ -89,7 +104,11 @@ void report_html_begin(FILE *f, const char *title)
     html_escape(f, wattprof_version());
     fputs("\">\n<title>", f);
     html_escape(f, title);
-    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", style);
+    /* no script may run and nothing may be fetched, whatever a label holds */
+    fputs("</title>\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+          "style-src 'unsafe-inline'; img-src data:\">\n",
+          f);
+    fprintf(f, "<style>%s</style>\n</head>\n<body>\n<main>\n", style);
 }
 
 void report_html_note(FILE *f, const char *cls, const char *text)

@@ -32,13 +32,6 @@ static void md_escape(FILE *f, const char *s)
     }
 }
 
-static void fmt_auto(char *buf, size_t size, double v, const char *unit)
-{
-    struct report_scale sc;
-    report_scale_pick(&sc, fabs(v), unit);
-    report_fmt(buf, size, v, &sc);
-}
-
 static void money(char *buf, size_t size, double v, const char *currency)
 {
     char num[32];
@@ -65,19 +58,21 @@ void report_run_md(FILE *f, const struct stored_run *sr)
         fprintf(f, "| exit code | %d |\n", r->exit_code);
     else
         fputs("| status | incomplete: wattprof stopped before the command ended |\n", f);
-    fmt_auto(v, sizeof(v), (double)r->energy_uj / 1e6, "J");
+    report_fmt_auto(v, sizeof(v), (double)r->energy_uj / 1e6, "J");
     fprintf(f, "| energy, machine total | %s (%s) |\n", v,
             r->total_provenance ? r->total_provenance : "?");
-    fmt_auto(v, sizeof(v), (double)r->attributed_uj / 1e6, "J");
+    report_fmt_auto(v, sizeof(v), (double)r->attributed_uj / 1e6, "J");
     fprintf(f, "| attributed to the command | %s |\n", v);
     if (r->units > 0) {
-        fmt_auto(v, sizeof(v), (double)r->attributed_uj / 1e6 / r->units, "J");
+        report_fmt_auto(v, sizeof(v), (double)r->attributed_uj / 1e6 / r->units, "J");
+        char unit[48];
+        report_unit(unit, sizeof(unit), r->unit_name);
         fputs("| energy per ", f);
-        md_escape(f, r->unit_name ? r->unit_name : "unit");
+        md_escape(f, unit);
         fprintf(f, " | %s |\n", v);
     }
     if (a->computed) {
-        fmt_auto(v, sizeof(v), a->total_g, "g");
+        report_fmt_auto(v, sizeof(v), a->total_g, "g");
         fprintf(f, "| CO2e (operational + embodied) | %s |\n", v);
         money(v, sizeof(v), a->cost, a->currency ? a->currency : "");
         fprintf(f, "| electricity cost | %s |\n", isfinite(a->cost) ? v : "- (no price given)");
@@ -192,7 +187,10 @@ static void yearly(FILE *f, const struct report_decision *d, const struct report
                    const struct report_options *o)
 {
     char n[32], v[64], lo[32], hi[32];
-    chart_fmt_num(n, sizeof(n), o->tasks_per_year);
+    if (o->tasks_per_year == floor(o->tasks_per_year) && o->tasks_per_year < 1e15)
+        snprintf(n, sizeof(n), "%.0f", o->tasks_per_year);
+    else
+        chart_fmt_num(n, sizeof(n), o->tasks_per_year);
     fprintf(f, "\n## Per year, at %s tasks\n\n| | saving per year |\n|---|--:|\n", n);
     struct report_scale ks;
     report_scale_pick(&ks, fabs(d->kwh_per_year) * 1000, "Wh");
@@ -205,7 +203,7 @@ static void yearly(FILE *f, const struct report_decision *d, const struct report
         chart_fmt_num(hi, sizeof(hi), d->kwh_high * 1000 * ks.factor);
         fprintf(f, " [%s to %s]", lo, hi);
     }
-    fmt_auto(v, sizeof(v), d->co2e_kg_per_year * 1000, "g");
+    report_fmt_auto(v, sizeof(v), d->co2e_kg_per_year * 1000, "g");
     fprintf(f, " |\n| CO2e | %s |\n", v);
     money(v, sizeof(v), d->energy_cost_per_year, fac->currency);
     fprintf(f, "| electricity cost | %s |\n",
@@ -250,9 +248,13 @@ int report_study_md(FILE *f, const struct json_parse_node *study, const struct r
     md_escape(f, json_parse_get_str(study, "name", ""));
     fputs(" (", f);
     md_escape(f, json_parse_get_str(study, "id", ""));
+    char unit[48];
+    report_unit(unit, sizeof(unit), json_parse_get_str(study, "unit_name", NULL));
     fputs(")\n\nOne task is one ", f);
-    md_escape(f, json_parse_get_str(study, "unit_name", "unit"));
-    fputs(" of work.", f);
+    md_escape(f, unit);
+    fputs(strcmp(unit, "unit") == 0 ? " of work (one run when the workload reports no units)."
+                                    : ".",
+          f);
     if (fac->provenance[0] && strcmp(fac->provenance, "measured") != 0)
         fprintf(f, " Energy is **%s** (not read from an energy counter).", fac->provenance);
     fputs("\n\n", f);

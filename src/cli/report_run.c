@@ -18,14 +18,6 @@
 #define WINDOW_ROWS_MAX 200
 #define BREAKDOWN_BARS_MAX 12
 
-/* v in its own best unit: "12.3 mJ". */
-static void fmt_auto(char *buf, size_t size, double v, const char *unit)
-{
-    struct report_scale sc;
-    report_scale_pick(&sc, fabs(v), unit);
-    report_fmt(buf, size, v, &sc);
-}
-
 static int estimated(const struct wattprof_channel_info *c)
 {
     return c->provenance && strcmp(c->provenance, "estimated") == 0;
@@ -85,24 +77,26 @@ static void key_figures(FILE *f, const struct wattprof_result *r)
 {
     char buf[64], what[96];
     fputs("<section class=\"cards\">\n", f);
-    fmt_auto(buf, sizeof(buf), (double)r->energy_uj / 1e6, "J");
+    report_fmt_auto(buf, sizeof(buf), (double)r->energy_uj / 1e6, "J");
     card(f, buf, "machine total", r->total_provenance);
-    fmt_auto(buf, sizeof(buf), (double)r->attributed_uj / 1e6, "J");
+    report_fmt_auto(buf, sizeof(buf), (double)r->attributed_uj / 1e6, "J");
     snprintf(what, sizeof(what), "attributed to the command (%.1f %% of busy CPU time)",
              r->cpu_share * 100);
     card(f, buf, what, NULL);
     if (r->units > 0) {
-        fmt_auto(buf, sizeof(buf), (double)r->attributed_uj / 1e6 / r->units, "J");
-        snprintf(what, sizeof(what), "per %s", r->unit_name ? r->unit_name : "unit");
+        report_fmt_auto(buf, sizeof(buf), (double)r->attributed_uj / 1e6 / r->units, "J");
+        char unit[48];
+        report_unit(unit, sizeof(unit), r->unit_name);
+        snprintf(what, sizeof(what), "per %s", unit);
         card(f, buf, what, NULL);
     }
     if (r->has_node) {
-        fmt_auto(buf, sizeof(buf), (double)r->node_energy_uj / 1e6, "J");
+        report_fmt_auto(buf, sizeof(buf), (double)r->node_energy_uj / 1e6, "J");
         card(f, buf, "whole node (its own meter, not added)", r->node_provenance);
     }
     const struct wattprof_accounting *a = &r->accounting;
     if (a->computed) {
-        fmt_auto(buf, sizeof(buf), a->total_g, "g");
+        report_fmt_auto(buf, sizeof(buf), a->total_g, "g");
         card(f, buf, "CO2e (operational + embodied)", NULL);
         if (isfinite(a->cost)) {
             char num[32];
@@ -231,7 +225,7 @@ static void power_section(FILE *f, const struct stored_run *sr, const struct jso
             report_html_note(f, "empty", "The power samples could not be charted.");
         fputs("<figcaption class=\"note\">", f);
         char bucket[32];
-        fmt_auto(bucket, sizeof(bucket), json_parse_get_num(power, "bucket_s", NAN), "s");
+        report_fmt_auto(bucket, sizeof(bucket), json_parse_get_num(power, "bucket_s", NAN), "s");
         const char *src = json_parse_get_str(power, "source", "");
         fprintf(f,
                 "Each point is a channel's mean power over %s; the shaded band is the lowest "
@@ -275,8 +269,8 @@ static void channel_table(FILE *f, const struct wattprof_result *r)
                           100.0 * (double)ch->energy_uj / (double)r->energy_uj);
         else
             snprintf(share, sizeof(share), "-");
-        fmt_auto(avg, sizeof(avg), (double)ch->avg_power_uw / 1e6, "W");
-        fmt_auto(peak, sizeof(peak), (double)ch->peak_power_uw / 1e6, "W");
+        report_fmt_auto(avg, sizeof(avg), (double)ch->avg_power_uw / 1e6, "W");
+        report_fmt_auto(peak, sizeof(peak), (double)ch->peak_power_uw / 1e6, "W");
         fputs("<tr><td>", f);
         html_escape(f, ch->info.name);
         fputs("</td><td>", f);
@@ -400,13 +394,13 @@ static void window_table(FILE *f, const struct wattprof_result *r)
     for (size_t w = 0; w < n; w++) {
         const struct wattprof_window_result *win = &r->windows[w];
         char start[32], dur[32], e[32], a[32], units[32], per[32];
-        fmt_auto(start, sizeof(start), (double)win->start_ns / 1e9, "s");
-        fmt_auto(dur, sizeof(dur), (double)(win->end_ns - win->start_ns) / 1e9, "s");
+        report_fmt_auto(start, sizeof(start), (double)win->start_ns / 1e9, "s");
+        report_fmt_auto(dur, sizeof(dur), (double)(win->end_ns - win->start_ns) / 1e9, "s");
         report_fmt(e, sizeof(e), (double)win->energy_uj / 1e6, &es);
         report_fmt(a, sizeof(a), (double)win->attributed_uj / 1e6, &es);
         chart_fmt_num(units, sizeof(units), win->units > 0 ? win->units : NAN);
-        fmt_auto(per, sizeof(per),
-                 win->units > 0 ? (double)win->attributed_uj / 1e6 / win->units : NAN, "J");
+        report_fmt_auto(per, sizeof(per),
+                        win->units > 0 ? (double)win->attributed_uj / 1e6 / win->units : NAN, "J");
         fprintf(f, "<tr><td class=\"n\">%llu</td><td>", (unsigned long long)win->id);
         html_escape(f, win->name);
         if (!win->complete)
@@ -458,18 +452,18 @@ static void accounting_section(FILE *f, const struct wattprof_result *r)
           f);
     chart_fmt_num(v, sizeof(v), a->pue);
     row(f, "PUE (facility / IT energy)", v, a->pue_source);
-    fmt_auto(v, sizeof(v), a->facility_energy_j, "J");
+    report_fmt_auto(v, sizeof(v), a->facility_energy_j, "J");
     row(f, "facility energy", v, "IT energy × PUE");
     chart_fmt_num(num, sizeof(num), a->intensity_g_per_kwh);
     snprintf(v, sizeof(v), "%s g/kWh", num);
     snprintf(src, sizeof(src), "%s, %s (location %s)", a->intensity_kind ? a->intensity_kind : "?",
              a->intensity_source ? a->intensity_source : "?", a->location ? a->location : "?");
     row(f, "grid carbon intensity", v, src);
-    fmt_auto(v, sizeof(v), a->operational_g, "g");
+    report_fmt_auto(v, sizeof(v), a->operational_g, "g");
     row(f, "operational CO2e", v, "facility energy × intensity");
-    fmt_auto(v, sizeof(v), a->embodied_g, "g");
+    report_fmt_auto(v, sizeof(v), a->embodied_g, "g");
     row(f, "embodied CO2e", v, a->embodied_source);
-    fmt_auto(v, sizeof(v), a->total_g, "g");
+    report_fmt_auto(v, sizeof(v), a->total_g, "g");
     row(f, "total CO2e", v, "operational + embodied");
     if (isfinite(a->price_per_kwh)) {
         chart_fmt_num(num, sizeof(num), a->price_per_kwh);
@@ -482,8 +476,10 @@ static void accounting_section(FILE *f, const struct wattprof_result *r)
         row(f, "cost", "-", "no price was given (--price, e.g. 0.30EUR)");
     }
     if (isfinite(a->sci_g_per_unit)) {
-        fmt_auto(v, sizeof(v), a->sci_g_per_unit, "g");
-        snprintf(src, sizeof(src), "total CO2e per %s", r->unit_name ? r->unit_name : "unit");
+        report_fmt_auto(v, sizeof(v), a->sci_g_per_unit, "g");
+        char unit[48];
+        report_unit(unit, sizeof(unit), r->unit_name);
+        snprintf(src, sizeof(src), "total CO2e per %s", unit);
         row(f, "SCI", v, src);
     }
     fputs("</tbody></table></div>\n</section>\n", f);

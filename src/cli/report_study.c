@@ -259,7 +259,8 @@ void report_study_html(FILE *f, const struct json_parse_node *study,
 {
     const char *id = json_parse_get_str(study, "id", "");
     const char *name = json_parse_get_str(study, "name", "");
-    const char *unit = json_parse_get_str(study, "unit_name", "unit");
+    char unit[48];
+    report_unit(unit, sizeof(unit), json_parse_get_str(study, "unit_name", NULL));
     const char *metric = report_quality_metric(study);
     const struct json_parse_node *rec = json_parse_get(study, "recommendation");
     const char *recommended = json_parse_get_str(rec, "variant", NULL);

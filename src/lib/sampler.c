@@ -241,7 +241,10 @@ void sampler_sample(struct sampler *sp, int force)
     struct sampler_channel *first = sp->channels;
     for (size_t i = 0; i < sp->n_sensors; i++) {
         struct sensor *s = sp->sensors[i];
-        int due = force || s->min_period_ns == 0 || now - sp->sensor_last_ns[i] >= s->min_period_ns;
+        /* half a tick of slack: a timer that fires a few µs early must not skip a read
+         * and leave a sensor whose minimum period equals the tick read every other tick */
+        int due = force || s->min_period_ns == 0 ||
+                  now - sp->sensor_last_ns[i] + sp->tick_ns / 2 >= s->min_period_ns;
         if (due)
             sample_sensor(sp, i, first);
         first += s->n_channels;
