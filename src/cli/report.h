@@ -18,7 +18,7 @@ struct report_scale {
 };
 
 /* The SI prefix (p .. G) that shows max_abs between 1 and 1000 in base_unit; seconds go
- * to min and h above 2 minutes and 2 hours; an empty base_unit (a quality metric) stays
+ * to min and h above 2 minutes and 2 hours, grams to t above a tonne; an empty base_unit (a quality metric) stays
  * as it is. */
 void report_scale_pick(struct report_scale *sc, double max_abs, const char *base_unit);
 /* "12.3 mJ": chart_fmt_num of v × factor, a space, the unit ("-" for NAN). */

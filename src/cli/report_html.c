@@ -25,6 +25,11 @@ void report_scale_pick(struct report_scale *sc, double max_abs, const char *base
         snprintf(sc->unit, sizeof(sc->unit), "min");
         return;
     }
+    if (strcmp(base_unit, "g") == 0 && max_abs >= 1e6) { /* CO2e: tonnes, not Mg */
+        sc->factor = 1e-6;
+        snprintf(sc->unit, sizeof(sc->unit), "t");
+        return;
+    }
     static const char *const prefixes[] = { "p", "n", "µ", "m", "", "k", "M", "G" };
     int i = 4; /* no prefix */
     while (i > 0 && max_abs * sc->factor < 1) {
