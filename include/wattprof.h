@@ -544,6 +544,10 @@ WATTPROF_API int wattprof_store_run_json(struct wattprof_store *st, const char *
  * second's start, from the run's start), "power_w": [[per channel], ...]}. Kept by gc.
  * Release with wattprof_free(). Returns 0, -ENOENT, -EIO, -ENOMEM. */
 WATTPROF_API int wattprof_store_series_json(struct wattprof_store *st, const char *id, char **json);
+/* The run's labels (--label, study/variant/rep, Slurm and Kubernetes identity) as a JSON
+ * object {"key": "value"} sorted by key, {} when none. Release with wattprof_free().
+ * Returns 0, -ENOENT, -EIO, -ENOMEM. */
+WATTPROF_API int wattprof_store_labels_json(struct wattprof_store *st, const char *id, char **json);
 /* The run's power per channel for a chart, downsampled to at most max_points (2 ..
  * WATTPROF_POWER_POINTS_MAX) equal time buckets, each with the mean, the lowest and the
  * highest power of each channel in it (so spikes survive). Read from the raw samples while

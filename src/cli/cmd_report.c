@@ -118,22 +118,33 @@ static unsigned power_points(size_t n_channels)
     return (unsigned)(p < 200 ? 200 : p > 1500 ? 1500 : p);
 }
 
+/* A JSON text from the store, parsed; NULL when it could not be read. */
+static struct json_parse_node *parsed(int r, char *text)
+{
+    struct json_parse_node *root = NULL;
+    struct json_parse_error err;
+    if (r == 0 && json_parse(text, strlen(text), &root, &err) < 0)
+        root = NULL;
+    wattprof_free(text);
+    return root;
+}
+
 static void run_report(FILE *f, struct wattprof_store *st, const struct stored_run *sr,
                        int markdown)
 {
-    if (markdown) {
-        report_run_md(f, sr);
-        return;
-    }
     char *text = NULL;
-    struct json_parse_node *power = NULL;
-    struct json_parse_error err;
-    if (wattprof_store_power_json(st, sr->id, power_points(sr->res.n_channels), &text) < 0)
-        cli_error("%s (the report has no power chart)", wattprof_store_errmsg(st));
-    else if (json_parse(text, strlen(text), &power, &err) < 0)
-        power = NULL;
-    wattprof_free(text);
-    report_run_html(f, sr, power);
+    int r = wattprof_store_labels_json(st, sr->id, &text);
+    struct json_parse_node *labels = parsed(r, text), *power = NULL;
+    if (markdown) {
+        report_run_md(f, sr, labels);
+    } else {
+        r = wattprof_store_power_json(st, sr->id, power_points(sr->res.n_channels), &text);
+        if (r < 0)
+            cli_error("%s (the report has no power chart)", wattprof_store_errmsg(st));
+        power = parsed(r, text);
+        report_run_html(f, sr, labels, power);
+    }
+    json_parse_free(labels);
     json_parse_free(power);
 }
 

@@ -18,8 +18,8 @@ struct report_scale {
 };
 
 /* The SI prefix (p .. G) that shows max_abs between 1 and 1000 in base_unit; seconds go
- * to min and h above 2 minutes and 2 hours, grams to t above a tonne; an empty base_unit (a quality metric) stays
- * as it is. */
+ * to min and h above 2 minutes and 2 hours, grams to t above a tonne; an empty base_unit (a quality
+ * metric) stays as it is. */
 void report_scale_pick(struct report_scale *sc, double max_abs, const char *base_unit);
 /* "12.3 mJ": chart_fmt_num of v × factor, a space, the unit ("-" for NAN). */
 void report_fmt(char *buf, size_t size, double v, const struct report_scale *sc);
@@ -82,9 +82,11 @@ struct report_options {
     double other_savings;
 };
 
-/* power: the run's parsed wattprof_store_power_json, or NULL when it could not be read. */
-void report_run_html(FILE *f, const struct stored_run *sr, const struct json_parse_node *power);
-void report_run_md(FILE *f, const struct stored_run *sr);
+/* power: the run's parsed wattprof_store_power_json, or NULL when it could not be read;
+ * labels: its parsed wattprof_store_labels_json, or NULL. */
+void report_run_html(FILE *f, const struct stored_run *sr, const struct json_parse_node *labels,
+                     const struct json_parse_node *power);
+void report_run_md(FILE *f, const struct stored_run *sr, const struct json_parse_node *labels);
 void report_study_html(FILE *f, const struct json_parse_node *study,
                        const struct report_factors *fac);
 /* Returns 0, or -EINVAL when the study has no variants (message printed by the caller). */

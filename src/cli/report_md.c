@@ -39,7 +39,7 @@ static void money(char *buf, size_t size, double v, const char *currency)
     snprintf(buf, size, isfinite(v) ? "%s %s" : "%s", num, currency);
 }
 
-void report_run_md(FILE *f, const struct stored_run *sr)
+void report_run_md(FILE *f, const struct stored_run *sr, const struct json_parse_node *labels)
 {
     const struct wattprof_result *r = &sr->res;
     const struct wattprof_accounting *a = &r->accounting;
@@ -79,6 +79,16 @@ void report_run_md(FILE *f, const struct stored_run *sr)
     }
     if (r->n_windows)
         fprintf(f, "| windows | %zu |\n", r->n_windows);
+    if (labels && labels->len > 0) {
+        fputs("| labels |", f);
+        for (const struct json_parse_node *l = labels->child; l; l = l->next) {
+            fputs(l == labels->child ? " " : ", ", f);
+            md_escape(f, l->key);
+            fputs("=", f);
+            md_escape(f, json_parse_str(l, ""));
+        }
+        fputs(" |\n", f);
+    }
     if (r->total_provenance && strcmp(r->total_provenance, "measured") != 0)
         fputs("\nThe energy is not all measured: see each channel's provenance "
               "('wattprof show').\n",

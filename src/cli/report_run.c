@@ -45,7 +45,7 @@ static void card(FILE *f, const char *value, const char *what, const char *prove
     fputs("</div>\n", f);
 }
 
-static void header(FILE *f, const struct stored_run *sr)
+static void header(FILE *f, const struct stored_run *sr, const struct json_parse_node *labels)
 {
     const struct wattprof_result *r = &sr->res;
     fputs("<header><h1>Run ", f);
@@ -66,7 +66,19 @@ static void header(FILE *f, const struct stored_run *sr)
         fprintf(f, "exit code %d · ", r->exit_code);
     fputs("host ", f);
     html_escape(f, host);
-    fputs("</p></header>\n", f);
+    fputs("</p>\n", f);
+    if (labels && labels->len > 0) {
+        fputs("<p class=\"meta\">labels: ", f);
+        for (const struct json_parse_node *l = labels->child; l; l = l->next) {
+            fputs(l == labels->child ? "<code>" : ", <code>", f);
+            html_escape(f, l->key);
+            fputs("=", f);
+            html_escape(f, json_parse_str(l, ""));
+            fputs("</code>", f);
+        }
+        fputs("</p>\n", f);
+    }
+    fputs("</header>\n", f);
     if (!r->complete)
         report_html_note(f, "warn",
                          "Incomplete run: wattprof stopped before the command ended; what was "
@@ -181,11 +193,13 @@ static void power_section(FILE *f, const struct stored_run *sr, const struct jso
     if (rc < 0 || t.n == 0) {
         report_html_note(f, "empty",
                          rc == -ENOMEM ? "Out of memory while reading the power samples."
-                         : power ? "No power samples were stored for this run (it ended before "
-                                   "its first sample was saved, or its samples and series were "
-                                   "deleted), so there is no timeline: the totals above come from "
-                                   "its final readings."
-                                 : "The power samples of this run could not be read.");
+                         : !power      ? "The power samples of this run could not be read."
+                         : r->complete
+                             ? "No power samples were stored for this run (they were deleted), "
+                               "so there is no timeline: the totals above come from its first "
+                               "and last readings."
+                             : "No power samples were stored for this run: wattprof stopped "
+                               "before their first flush, so there is no timeline.");
         if (rc != -ENOENT)
             timeline_free(&t);
         fputs("</section>\n", f);
@@ -353,6 +367,8 @@ static void breakdown_chart(FILE *f, const struct wattprof_result *r)
             s += v[b * nc + k];
         max = fmax(max, s);
     }
+    if (max <= 0)
+        goto out; /* nothing measured: the tables say so */
     struct report_scale es;
     report_scale_pick(&es, max, "J");
     for (size_t i = 0; i < nb * nc; i++)
@@ -514,12 +530,13 @@ static void metrics_and_warnings(FILE *f, const struct wattprof_result *r)
     }
 }
 
-void report_run_html(FILE *f, const struct stored_run *sr, const struct json_parse_node *power)
+void report_run_html(FILE *f, const struct stored_run *sr, const struct json_parse_node *labels,
+                     const struct json_parse_node *power)
 {
     char title[64];
     snprintf(title, sizeof(title), "wattprof: run %s", sr->id);
     report_html_begin(f, title);
-    header(f, sr);
+    header(f, sr, labels);
     key_figures(f, &sr->res);
     power_section(f, sr, power);
     fputs("<section><h2>Energy breakdown</h2>\n", f);

@@ -222,7 +222,7 @@ static void runs_table(FILE *f, const struct json_parse_node *study, const char 
          v = v->next) {
         const struct json_parse_node *runs = json_parse_get(v, "runs");
         for (const struct json_parse_node *r = runs ? runs->child : NULL; r; r = r->next) {
-            fputs("<tr>", f);
+            fputs("<tr class=\"run\">", f);
             td_text(f, json_parse_get_str(v, "name", "?"));
             td_num(f, json_parse_get_num(r, "index", NAN));
             td_text(f, json_parse_get_str(r, "id", ""));

@@ -162,6 +162,13 @@ WATTPROF_API int wattprof_store_series_json(struct wattprof_store *st, const cha
     return r < 0 ? r : st->ops->series_json(st, id, json);
 }
 
+WATTPROF_API int wattprof_store_labels_json(struct wattprof_store *st, const char *id, char **json)
+{
+    *json = NULL;
+    int r = usable(st);
+    return r < 0 ? r : st->ops->labels_json(st, id, json);
+}
+
 WATTPROF_API int wattprof_store_power_json(struct wattprof_store *st, const char *id,
                                            unsigned max_points, char **json)
 {

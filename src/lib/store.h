@@ -74,6 +74,7 @@ struct store_ops {
     int (*resolve)(struct wattprof_store *st, const char *prefix, char id[16]);
     int (*run_json)(struct wattprof_store *st, const char *id, char **json);
     int (*series_json)(struct wattprof_store *st, const char *id, char **json);
+    int (*labels_json)(struct wattprof_store *st, const char *id, char **json);
     int (*power_json)(struct wattprof_store *st, const char *id, unsigned max_points, char **json);
     int (*delete_run)(struct wattprof_store *st, const char *id);
     int (*gc)(struct wattprof_store *st, uint64_t before_unix_ms, uint64_t *runs_pruned);

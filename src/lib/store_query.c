@@ -58,6 +58,18 @@ int store_sqlite_run_json(struct wattprof_store *st, const char *id, char **json
     return r < 0 ? r : 0;
 }
 
+int store_sqlite_labels_json(struct wattprof_store *st, const char *id, char **json)
+{
+    int r = query_text(st,
+                       "SELECT (SELECT json_group_object(key, value) FROM"
+                       " (SELECT key, value FROM labels WHERE run_id = r.id ORDER BY key))"
+                       " FROM runs AS r WHERE r.id = ?",
+                       id, json);
+    if (r == 0)
+        return store_errorf(st, -ENOENT, "no run '%s' in '%s'", id, st->path);
+    return r < 0 ? r : 0;
+}
+
 /* The ids in table starting with prefix: 0 and the one id, -ENOENT or -EINVAL (ambiguous,
  * errmsg lists up to 8). what: "run" or "study". */
 static int resolve_in(struct wattprof_store *st, const char *table, const char *what,

@@ -253,6 +253,7 @@ const struct store_ops store_sqlite_ops = {
     .resolve = store_sqlite_resolve,
     .run_json = store_sqlite_run_json,
     .series_json = store_sqlite_series_json,
+    .labels_json = store_sqlite_labels_json,
     .power_json = store_sqlite_power_json,
     .delete_run = sqlite_delete,
     .gc = sqlite_gc,

@@ -24,6 +24,7 @@ int store_sqlite_list(struct wattprof_store *st, const struct wattprof_list_filt
                       struct wattprof_run_row **rows, size_t *n);
 int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[16]);
 int store_sqlite_run_json(struct wattprof_store *st, const char *id, char **json);
+int store_sqlite_labels_json(struct wattprof_store *st, const char *id, char **json);
 int store_sqlite_series_json(struct wattprof_store *st, const char *id, char **json);
 /* The run's channel names, in order, into the open JSON array j. */
 struct json;

@@ -125,6 +125,11 @@ static void test_store_round_trip(void **state)
     assert_string_equal(rows[0].id, id);
     assert_string_equal(rows[0].command, "train --epochs 2");
     assert_string_equal(rows[0].labels, "model=mlp,git.sha=abc123");
+    char *labels = NULL;
+    assert_int_equal(wattprof_store_labels_json(st, id, &labels), 0);
+    assert_string_equal(labels, "{\"git.sha\":\"abc123\",\"model\":\"mlp\"}"); /* by key */
+    wattprof_free(labels);
+    assert_int_equal(wattprof_store_labels_json(st, "0000ffff", &labels), -ENOENT);
     assert_string_equal(rows[0].unit_name, "images");
     assert_true(rows[0].units == 1000);
     assert_int_equal(rows[0].exit_code, 3);

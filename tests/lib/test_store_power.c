@@ -187,6 +187,9 @@ static void test_power_bad_input(void **state)
     assert_string_equal(json_parse_str(json_parse_at(json_parse_get(root, "channels"), 0), ""),
                         "a");
     json_parse_free(root);
+    assert_int_equal(wattprof_store_labels_json(st, "empty000", &json), 0);
+    assert_string_equal(json, "{}"); /* no labels */
+    wattprof_free(json);
     wattprof_store_close(st);
 }
 
