@@ -91,7 +91,11 @@ struct chart_stacked {
 };
 
 /* Each returns 0, or -EINVAL (n == 0, a NULL array where values are required, x not
- * increasing), writing nothing then. Write errors are left to the caller's ferror(). */
+ * increasing), writing nothing then. Write errors are left to the caller's ferror().
+ * Also -EINVAL: a bar value that is negative, NAN or infinite (bars start at 0; a bar
+ * below the axis is refused rather than clamped), a negative or infinite stacked value,
+ * a scatter point whose x or y is not finite, n_spans > 0 with spans NULL. Line y
+ * values that are not finite are gaps. Labels and names may be NULL (drawn empty). */
 int chart_line_svg(FILE *f, const struct chart_line *c);
 int chart_bars_svg(FILE *f, const struct chart_bars *c);
 int chart_scatter_svg(FILE *f, const struct chart_scatter *c);

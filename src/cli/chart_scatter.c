@@ -122,8 +122,10 @@ static void point(FILE *f, const struct chart_frame *fr, const struct chart_poin
                 "stroke=\"#000\" stroke-width=\"2.5\"/>\n",
                 x, y);
     }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s", x + 9, y - 7,
-            p->highlight ? "\xE2\x98\x85 " : "");
+    /* to the right of the point, or to its left where the chart ends */
+    int left = x + 9 + chart_text_width(p->label, 11) + 14 > CHART_W - 4;
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\"%s>%s", left ? x - 9 : x + 9, y - 7,
+            left ? " text-anchor=\"end\"" : "", p->highlight ? "\xE2\x98\x85 " : "");
     html_escape(f, p->label);
     fputs("</text>\n", f);
 }

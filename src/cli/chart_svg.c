@@ -14,7 +14,8 @@ static const char *const fill_colours[] = { "#E69F00", "#56B4E9", "#009E73", "#F
 static const char *const line_colours[] = { "#0072B2", "#D55E00", "#009E73", "#E69F00",
                                             "#CC79A7", "#56B4E9", "#000000" };
 /* 7 colours x 5 patterns, coprime: series i and j < 35 never share both. */
-static const char *const line_dashes[] = { NULL, "8 3", "2 2", "10 3 2 3", "4 4" };
+/* No dotted pattern here: dots mean "estimated" (chart_line.c). */
+static const char *const line_dashes[] = { NULL, "9 4", "10 3 2 3", "4 3", "10 3 2 3 2 3" };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

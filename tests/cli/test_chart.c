@@ -474,6 +474,13 @@ static void test_chart_stacked_structure(void **state)
     assert_nice_y_ticks(o.text, 0);
     free(o.text);
 
+    /* labels and names may be NULL: drawn empty */
+    const struct chart_stacked unnamed = { NULL, NULL, NULL, 2, NULL, 3, values };
+    o = render(STACKED, &unnamed);
+    assert_int_equal(o.r, 0);
+    assert_well_formed(o.text);
+    free(o.text);
+
     const double negative[] = { 1, -2, 3, 4, 5, 6 };
     const struct chart_stacked cases[] = {
         { "t", "y", bars, 2, names, 3, NULL },
