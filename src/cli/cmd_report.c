@@ -234,10 +234,12 @@ static int find(struct wattprof_store *st, const char *prefix, char run_id[16], 
         cli_error("%s", wattprof_store_errmsg(st));
     else if (rr != -ENOENT)
         cli_error("%s", run_msg);
-    else /* "no study 'ID' in 'PATH'" */
+    else if (strncmp(wattprof_store_errmsg(st), "no study ", 9) == 0)
         cli_error("no run or study %s ('wattprof list' shows the runs; 'wattprof bench' "
                   "prints a study's id)",
-                  wattprof_store_errmsg(st) + strlen("no study "));
+                  wattprof_store_errmsg(st) + 9);
+    else
+        cli_error("%s", wattprof_store_errmsg(st));
     return -1;
 }
 
