@@ -43,11 +43,15 @@ test: deps-test $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja
 
 demo: all
 	@mkdir -p $(BUILD)/demo
+	WATTPROF_DB=$(BUILD)/demo/runs.db \
 	$(BUILD)/wattprof run --units $$(( $(DEMO_EPOCHS) * $(DEMO_TRAIN) )) --unit-name samples \
 		--json $(BUILD)/demo/run.json -- \
 		$(BUILD)/examples/mlp/mlp-train --epochs $(DEMO_EPOCHS) > $(BUILD)/demo/train.log
 	@echo "the workload said: $$(tail -n 1 $(BUILD)/demo/train.log) (log: $(BUILD)/demo/train.log)"
 	@echo "the run as JSON: $(BUILD)/demo/run.json"
+	@id=$$(sed -n 's/^  "id": "\([0-9a-f]*\)",$$/\1/p' $(BUILD)/demo/run.json) && \
+	WATTPROF_DB=$(BUILD)/demo/runs.db $(BUILD)/wattprof report $$id -o $(BUILD)/demo/report.html && \
+	echo "the report (open it in a browser): $(BUILD)/demo/report.html"
 
 install: all
 	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
