@@ -145,7 +145,10 @@ static void evidence(struct study_results *r, size_t best)
         "Holm p = %.3g, Hedges' g = %.2f)",
         100 * c->c.ratio, 100 * c->c.ci_low, 100 * c->c.ci_high, c->c.p_value, c->p_holm,
         c->c.hedges_g);
-    if (strcmp(c->verdict, "better") != 0)
+    if (strcmp(c->verdict, "worse") == 0)
+        say(r, "; it uses more energy per unit than the baseline%s",
+            r->v[r->baseline].meets_quality ? "" : ", which misses the quality bar");
+    else if (strcmp(c->verdict, "better") != 0)
         say(r,
             "; no significant difference from the baseline at this n: about %.0f runs per "
             "variant would detect a %.0f %% difference",

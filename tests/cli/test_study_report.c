@@ -64,6 +64,9 @@ static void test_report_eta_1_picks_fastest(void **state)
     study_analyze(&res);
     assert_int_equal(res.recommended, 1);
     assert_non_null(strstr(res.reason, "--eta 1"));
+    /* twice the energy of the baseline: said so, not "no significant difference" */
+    assert_non_null(strstr(res.reason, "it uses more energy per unit than the baseline"));
+    assert_null(strstr(res.reason, "no significant difference"));
 }
 
 /* 10^0.3 × 2^0.7 = 3.249 against 20^0.3 × 1^0.7 = 2.456: the fast one wins at 0.7;
