@@ -4,6 +4,7 @@
 # the scatter with its Pareto front, the table of runs), the Markdown summaries, and bad
 # input: unknown ids, a run without samples, unwritable outputs, wrong options.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/report_fixtures.sh"
 
 # svg_true FILE EXPR: EXPR over `svgs`, the report's <svg> elements parsed as XML (each
 # chart must be well-formed on its own), and `html`, the page's text.
@@ -21,20 +22,7 @@ PY
 }
 
 # 1. A run with two windows, hostile labels and a hostile argument.
-cat >"$TMP/work.sh" <<SH
-#!/bin/sh
-"$WATTPROF" control begin w1 train
-"$TOOLS_DIR/burn" 300 "$TMP/b1"
-"$WATTPROF" control end w1
-"$WATTPROF" control begin w2 eval
-sleep 0.3
-"$WATTPROF" control end w2
-"$WATTPROF" control run-units 100 samples
-SH
-chmod +x "$TMP/work.sh"
-"$WATTPROF" run -q -i 20 --label 'note=<script>alert(1)</script>' --label 'q=a & "b"' \
-    --json "$TMP/run.json" -- "$TMP/work.sh" '<b>arg</b>' >/dev/null 2>&1
-id=$(json_get "$TMP/run.json" 'd["id"]')
+report_run
 nch=$(json_get "$TMP/run.json" 'len(d["channels"])')
 check "a stored run gets an HTML report" "$WATTPROF" report "$id" -o "$TMP/run.html"
 check "the page is one self-contained document" sh -c "
@@ -74,19 +62,7 @@ check "which says there are no samples instead of an empty chart" sh -c "
     grep -q 'Incomplete run' '$TMP/inc.html' && test \$(grep -c '<svg' '$TMP/inc.html') -eq 0"
 
 # 3. A study with a quality metric: bars with CIs, the scatter, the decision summary.
-cat >"$TMP/study.yaml" <<EOT
-name: report-test
-command: "echo accuracy 0.{q}; sleep 0.0{s}"
-shell: true
-matrix: { q: [96, 90], s: [2, 5] }
-baseline: { q: 96, s: 5 }
-repetitions: { min: 2, max: 2 }
-warmup: 0
-cooldown_s: 0
-quality: { metric: accuracy, at_least: 0.95, regex: 'accuracy ([0-9.]+)' }
-EOT
-WATTPROF_PRICE=0.30EUR "$WATTPROF" bench -q "$TMP/study.yaml" --json "$TMP/study.json" >"$TMP/study.txt" 2>&1
-sid=$(sed -n 's/^study \([0-9a-f]*\) stored$/\1/p' "$TMP/study.txt")
+report_study
 check "the study was stored" test -n "$sid"
 check "a stored study gets an HTML report" "$WATTPROF" report "$sid" -o "$TMP/study.html"
 check "bars for energy, time, CO2e per unit and the quality, and the scatter" svg_true "$TMP/study.html" \

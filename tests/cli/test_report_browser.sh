@@ -6,6 +6,7 @@
 # prove the console check can fail: one with a script error, one whose script the
 # report's Content-Security-Policy blocks.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/report_fixtures.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
@@ -80,33 +81,9 @@ check "control: a page with a script error is caught" sh -c "
     grep -q ':CONSOLE.*undefinedFunction is not defined' '$TMP/bad.png.log'"
 
 # A run with windows and a study.
-cat >"$TMP/work.sh" <<SH
-#!/bin/sh
-"$WATTPROF" control begin w1 train
-"$TOOLS_DIR/burn" 300 "$TMP/b1"
-"$WATTPROF" control end w1
-"$WATTPROF" control begin w2 eval
-sleep 0.3
-"$WATTPROF" control end w2
-SH
-chmod +x "$TMP/work.sh"
-"$WATTPROF" run -q -i 20 --label 'note=<script>alert(1)</script>' --json "$TMP/run.json" \
-    -- "$TMP/work.sh" >/dev/null 2>&1
-id=$(json_get "$TMP/run.json" 'd["id"]')
+report_run
 "$WATTPROF" report "$id" -o "$TMP/run.html"
-cat >"$TMP/study.yaml" <<EOT
-name: browser-test
-command: "echo accuracy 0.{q}; sleep 0.0{s}"
-shell: true
-matrix: { q: [96, 90], s: [2, 4] }
-baseline: { q: 96, s: 4 }
-repetitions: { min: 2, max: 2 }
-warmup: 0
-cooldown_s: 0
-quality: { metric: accuracy, at_least: 0.95, regex: 'accuracy ([0-9.]+)' }
-EOT
-"$WATTPROF" bench -q "$TMP/study.yaml" >"$TMP/study.txt" 2>&1
-sid=$(sed -n 's/^study \([0-9a-f]*\) stored$/\1/p' "$TMP/study.txt")
+report_study
 "$WATTPROF" report "$sid" -o "$TMP/study.html"
 
 # A copy of the run's report with an inline script: its CSP must block it, loudly.
