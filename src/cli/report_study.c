@@ -96,8 +96,12 @@ static void bars(FILE *f, const struct json_parse_node *study, const char *quant
         snprintf(ylabel, sizeof(ylabel), "%s", title);
     struct chart_bars c = { .title = title, .y_label = ylabel, .bars = b, .n = n };
     fputs("<figure>\n", f);
-    if (chart_bars_svg(f, &c) < 0)
-        report_html_note(f, "empty", "No values to chart.");
+    if (chart_bars_svg(f, &c) < 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "%s: no values to chart (not recorded for every variant).",
+                 title);
+        report_html_note(f, "empty", msg);
+    }
     fputs("</figure>\n", f);
     free(b);
 }

@@ -211,12 +211,56 @@ static void test_html_study_escaped(void **state)
     json_parse_free(study);
 }
 
+/* No quality metric, no recommendation: time per unit on the scatter's y axis, the reason
+ * given instead of a saving. */
+static void test_study_without_quality(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "{\"schema\":\"wattprof.study/1\",\"id\":\"5eed0002\",\"name\":\"plain\","
+        "\"unit_name\":\"units\",\"variants\":["
+        "{\"name\":\"a\",\"baseline\":true,\"pareto\":true,\"runs\":[],\"stats\":{"
+        "\"energy_per_unit_j\":{\"n\":1,\"mean\":3},\"time_per_unit_s\":{\"n\":1,\"mean\":1}}},"
+        "{\"name\":\"b\",\"baseline\":false,\"pareto\":true,\"runs\":[],\"stats\":{"
+        "\"energy_per_unit_j\":{\"n\":1,\"mean\":2},\"time_per_unit_s\":{\"n\":1,\"mean\":2}}}],"
+        "\"comparisons\":[],\"recommendation\":null,"
+        "\"no_recommendation_reason\":\"fewer than 2 runs per variant\"}";
+    struct json_parse_node *study = NULL;
+    struct json_parse_error err;
+    assert_int_equal(json_parse(text, strlen(text), &study, &err), 0);
+    assert_null(report_quality_metric(study));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    report_study_html(f, study, NULL);
+    fclose(f);
+    size_t svgs = 0;
+    for (const char *p = buf; (p = strstr(p, "<svg")); p++)
+        svgs++;
+    assert_int_equal(svgs, 3); /* energy and time per unit, the scatter */
+    assert_non_null(strstr(buf, "CO2e per unit: no values to chart"));
+    assert_non_null(strstr(buf, "time per unit (s)"));
+    assert_non_null(strstr(buf, "fewer than 2 runs per variant"));
+    free(buf);
+    struct report_factors fac = { .price_per_kwh = NAN, .pue = 1 };
+    struct report_options o = { .tasks_per_year = 100, .investment = NAN, .other_savings = NAN };
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    assert_int_equal(report_study_md(f, study, &fac, &o), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "**No candidate is recommended:** fewer than 2 runs per variant"));
+    assert_non_null(strstr(buf, "No cost: the runs were recorded without an electricity price"));
+    assert_null(strstr(buf, "Per year"));
+    free(buf);
+    json_parse_free(study);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide_known_case),  cmocka_unit_test(test_decide_edges),
         cmocka_unit_test(test_scale_and_units),    cmocka_unit_test(test_md_known_study),
-        cmocka_unit_test(test_html_study_escaped),
+        cmocka_unit_test(test_html_study_escaped), cmocka_unit_test(test_study_without_quality),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
