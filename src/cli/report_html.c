@@ -94,11 +94,12 @@ static const char style[] =
     "font-size:.8rem}.measured{color:#005a8c}.estimated{color:#8a4b00;border-style:dashed}"
     ".note{color:#333;font-size:.9rem}.warn{border-left:4px solid #d55e00;padding-left:.6rem}"
     ".empty{border:1px dashed #999;padding:1rem;text-align:center;color:#444}"
-    ".rec{font-weight:bold}figure{margin:1rem 0}svg{max-width:100%;height:auto}"
+    ".rec{font-weight:bold}figure{margin:1rem 0;overflow-x:auto}svg{max-width:100%;height:auto}"
+    "figure svg{min-width:34rem}" /* on a phone a chart scrolls sideways, its text stays legible */
     "footer{color:#555;font-size:.8rem;margin-top:2rem;border-top:1px solid #ccc;"
     "padding-top:.5rem}"
     "@media print{main{max-width:none;padding:0}section,figure,table{break-inside:avoid}"
-    ".tbl{overflow:visible}a{color:inherit}}";
+    ".tbl,figure{overflow:visible}figure svg{min-width:0}a{color:inherit}}";
 
 void report_html_begin(FILE *f, const char *title)
 {
