@@ -167,6 +167,11 @@ struct wattprof_daemon_config {
     const char *auth_file;           /* NULL: /metrics open to all; else a file of mode 0600
                                         or stricter holding one line "user:password" that
                                         /metrics then asks for (HTTP basic auth) */
+    int no_cgroups;                  /* 1: no per-cgroup attribution in /metrics */
+    unsigned cgroup_depth;           /* deepest cgroup shown (the root is 0); 0: 3 */
+    unsigned cgroup_max;             /* most cgroups shown; 0: 256 (at most 4096) */
+    const char *tls_cert;            /* PEM certificate (chain) for HTTPS; NULL: plain HTTP */
+    const char *tls_key;             /* its PEM private key: a file only its owner can read */
 };
 
 /* The socket path `wattprof serve` uses by default: /run/wattprof/wattprof.sock as root,
@@ -193,6 +198,10 @@ WATTPROF_API int wattprof_daemon_reload(struct wattprof_daemon *d);
  * serving. Borrowed from d. */
 WATTPROF_API const char *wattprof_daemon_listen_address(const struct wattprof_daemon *d);
 WATTPROF_API const char *wattprof_daemon_socket_path(const struct wattprof_daemon *d);
+
+/* The cgroup hierarchy /metrics attributes energy to, e.g. "v2 at /sys/fs/cgroup" or
+ * "v1 at /sys/fs/cgroup/cpuacct"; "" when none (or --cgroup-depth 0). Borrowed from d. */
+WATTPROF_API const char *wattprof_daemon_cgroup_hierarchy(const struct wattprof_daemon *d);
 
 /* Number of channels served, and of backends that failed at start. */
 WATTPROF_API size_t wattprof_daemon_channel_count(const struct wattprof_daemon *d);

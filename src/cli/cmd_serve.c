@@ -30,9 +30,11 @@ static const char serve_usage[] =
     "                                 basic auth; FILE must be mode 0600 or stricter)\n"
     "  -u, --user USER                as root: become USER once the sensors are open and\n"
     "                                 the socket and port are bound (all capabilities go)\n"
+    "      --cgroup-depth N           per-cgroup energy down to depth N (default 3; 0: off)\n"
+    "      --cgroup-max N             at most N cgroup series (default 256, at most 4096)\n"
     "SIGHUP re-opens the sensors; SIGTERM or SIGINT stop.\n";
 
-enum { OPT_MODE = 400, OPT_GROUP, OPT_MIN_CLIENT, OPT_AUTH };
+enum { OPT_MODE = 400, OPT_GROUP, OPT_MIN_CLIENT, OPT_AUTH, OPT_CG_DEPTH, OPT_CG_MAX };
 
 static int parse_uint(const char *s, int base, unsigned long max, unsigned *out)
 {
@@ -83,6 +85,13 @@ static int parse_option(int c, struct wattprof_daemon_config *cfg)
         return parse_group(optarg, &cfg->socket_gid);
     case 'i':
         return parse_uint(optarg, 10, 3600000, &cfg->interval_ms) < 0 || !cfg->interval_ms ? -1 : 0;
+    case OPT_CG_DEPTH:
+        if (parse_uint(optarg, 10, 64, &cfg->cgroup_depth) < 0)
+            return -1;
+        cfg->no_cgroups = cfg->cgroup_depth == 0;
+        return 0;
+    case OPT_CG_MAX:
+        return parse_uint(optarg, 10, 4096, &cfg->cgroup_max) < 0 || !cfg->cgroup_max ? -1 : 0;
     case OPT_MIN_CLIENT:
         return parse_uint(optarg, 10, 3600000, &cfg->min_client_interval_ms) < 0 ||
                        !cfg->min_client_interval_ms
@@ -103,6 +112,8 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
         { "min-client-interval", required_argument, NULL, OPT_MIN_CLIENT },
         { "user", required_argument, NULL, 'u' },
         { "auth-file", required_argument, NULL, OPT_AUTH },
+        { "cgroup-depth", required_argument, NULL, OPT_CG_DEPTH },
+        { "cgroup-max", required_argument, NULL, OPT_CG_MAX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -182,6 +193,8 @@ static void announce(const struct wattprof_daemon *d)
     const char *path = wattprof_daemon_socket_path(d);
     fprintf(stderr, "wattprof: serving %zu channels%s%s%s%s%s\n", wattprof_daemon_channel_count(d),
             *addr ? " on http://" : "", addr, *addr ? "/metrics" : "", *path ? " and " : "", path);
+    if (*wattprof_daemon_cgroup_hierarchy(d))
+        fprintf(stderr, "wattprof: energy per cgroup: %s\n", wattprof_daemon_cgroup_hierarchy(d));
 }
 
 int cmd_serve(int argc, char **argv)

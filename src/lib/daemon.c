@@ -149,8 +149,11 @@ WATTPROF_API int wattprof_daemon_start(struct wattprof_daemon *d,
                                  "set; give --socket PATH");
         sock = path;
     }
+    int r = daemon_cgroups_open(d, cfg);
+    if (r < 0)
+        return r;
     pthread_mutex_lock(&d->lock);
-    int r = start_sampling(d);
+    r = start_sampling(d);
     pthread_mutex_unlock(&d->lock);
     if (r == 0)
         r = daemon_sock_start(d, sock, cfg->socket_mode ? cfg->socket_mode : 0660, cfg->socket_gid);
@@ -196,6 +199,7 @@ WATTPROF_API void wattprof_daemon_free(struct wattprof_daemon *d)
     daemon_http_stop(d);
     daemon_sock_stop(d);
     stop_sampling(d);
+    cgroups_close(&d->cgroups);
     pthread_mutex_destroy(&d->lock);
     explicit_bzero(d->auth, sizeof(d->auth));
     free(d);

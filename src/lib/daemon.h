@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "cgroups.h"
 #include "daemon_proto.h"
 #include "sampler.h"
 #include "sensors.h"
@@ -61,9 +62,14 @@ struct wattprof_daemon {
     uint64_t reloads;
     struct daemon_job jobs[DAEMON_MAX_JOBS];
     size_t n_jobs;
-    uint64_t jobs_next_ns;   /* the next attribution tick */
-    uint64_t jobs_busy;      /* machine busy ticks at the last one, 0: none yet */
-    uint64_t jobs_energy_uj; /* included channels' energy then */
+    uint64_t jobs_next_ns;      /* the next attribution tick */
+    uint64_t jobs_busy;         /* machine busy ticks at the last one, 0: none yet */
+    uint64_t jobs_energy_uj;    /* included channels' energy then */
+    struct cgroups cgroups;     /* entries guarded by lock; the walk is the socket thread's */
+    uint64_t cgroups_next_ns;   /* the next walk */
+    uint64_t cgroups_busy_ns;   /* machine busy CPU time at the last walk */
+    uint64_t cgroups_energy_uj; /* included channels' energy then */
+    char cgroups_desc[PATH_MAX + 16];
 
     /* The socket thread: the listening socket, its clients, and the snapshot tick. */
     int listen_fd;
@@ -103,6 +109,21 @@ void daemon_sock_stop(struct wattprof_daemon *d);
 int daemon_jobs_register(struct wattprof_daemon *d, int pid, const char *job, long peer_uid);
 void daemon_jobs_tick(struct wattprof_daemon *d, uint64_t now);
 size_t daemon_jobs_format(struct wattprof_daemon *d, char *buf, size_t size, uint64_t now);
+
+/* The energy of the channels included in the total, in the current snapshot (d->lock
+ * held); the machine's busy CPU time from <proc>/stat in ticks (0 if unreadable). */
+uint64_t daemon_included_energy(const struct wattprof_daemon *d);
+uint64_t daemon_busy_ticks(const struct wattprof_daemon *d);
+
+/* daemon_cgroups.c: finds the cgroup hierarchy (not an error when there is none);
+ * walks it at most every second without the lock and attributes with it (socket
+ * thread); formats wattprof_cgroup_energy_joules_total (d->lock held). */
+int daemon_cgroups_open(struct wattprof_daemon *d, const struct wattprof_daemon_config *cfg);
+void daemon_cgroups_tick(struct wattprof_daemon *d, uint64_t now);
+size_t daemon_cgroups_format(struct wattprof_daemon *d, char *buf, size_t size);
+
+/* A Prometheus label value: \\, \" and \n escaped (daemon_http.c). */
+void daemon_label_escape(char *out, size_t size, const char *in);
 
 /* daemon_http.c: /metrics on addr ("HOST:PORT"), with basic auth from auth_file unless
  * it is NULL. */

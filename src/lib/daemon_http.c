@@ -102,8 +102,7 @@ static void put(struct text *t, const char *fmt, ...)
     t->len = n < 0 ? t->size : t->len + (size_t)n;
 }
 
-/* A label value as the exposition format wants it: \\, \" and \n escaped. */
-static void escape(char *out, size_t size, const char *in)
+void daemon_label_escape(char *out, size_t size, const char *in)
 {
     size_t n = 0;
     for (; *in && n + 2 < size; in++) {
@@ -140,7 +139,7 @@ static void put_channels(struct text *t, const struct wattprof_daemon *d)
                "Energy of a channel since wattprof serve started or reloaded.");
     for (size_t i = 0; i < d->n_chans; i++) {
         const struct daemon_proto_channel *c = &d->chans[i];
-        escape(name, sizeof(name), c->name);
+        daemon_label_escape(name, sizeof(name), c->name);
         put(t,
             "wattprof_channel_energy_joules_total{channel=\"%s\",kind=\"%s\",provenance=\"%s\","
             "source=\"%s\"} %llu.%06llu\n",
@@ -153,7 +152,8 @@ static void put_channels(struct text *t, const struct wattprof_daemon *d)
 char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
 {
     struct text t = { NULL,
-                      4096 + SAMPLER_MAX_CHANNELS * 320 + SENSORS_MAX * 96 + DAEMON_MAX_JOBS * 160,
+                      4096 + SAMPLER_MAX_CHANNELS * 320 + SENSORS_MAX * 96 + DAEMON_MAX_JOBS * 160 +
+                          d->cgroups.cap_entries * (2 * CGROUPS_PATH_MAX + 96),
                       0 };
     t.buf = malloc(t.size);
     if (!t.buf)
@@ -165,6 +165,8 @@ char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
     put_channels(&t, d);
     if (t.len < t.size)
         t.len += daemon_jobs_format(d, t.buf + t.len, t.size - t.len, sensor_now_ns());
+    if (t.len < t.size)
+        t.len += daemon_cgroups_format(d, t.buf + t.len, t.size - t.len);
     put_family(&t, "wattprof_sampler_samples_total", "counter", "Sampler ticks done.");
     put(&t, "wattprof_sampler_samples_total %llu\n", (unsigned long long)d->snap.samples);
     put_family(&t, "wattprof_sampler_overruns_total", "counter",

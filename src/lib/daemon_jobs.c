@@ -140,7 +140,7 @@ static uint64_t update_trees(struct wattprof_daemon *d, uint64_t now, uint64_t *
     return sum;
 }
 
-static uint64_t included_energy(const struct wattprof_daemon *d)
+uint64_t daemon_included_energy(const struct wattprof_daemon *d)
 {
     uint64_t e = 0;
     for (size_t i = 0; i < d->n_chans; i++)
@@ -149,7 +149,7 @@ static uint64_t included_energy(const struct wattprof_daemon *d)
     return e;
 }
 
-static uint64_t busy_ticks(const struct wattprof_daemon *d)
+uint64_t daemon_busy_ticks(const struct wattprof_daemon *d)
 {
     char path[PATH_MAX + 8], buf[4096];
     struct procstat_cpu cpu = { 0 };
@@ -170,7 +170,7 @@ void daemon_jobs_tick(struct wattprof_daemon *d, uint64_t now)
         return;
     d->jobs_next_ns = now + JOBS_PERIOD_NS;
     uint64_t sum = update_trees(d, now, delta);
-    uint64_t busy = busy_ticks(d), energy = included_energy(d);
+    uint64_t busy = daemon_busy_ticks(d), energy = daemon_included_energy(d);
     uint64_t d_busy = busy > d->jobs_busy ? busy - d->jobs_busy : 0;
     uint64_t d_energy = energy > d->jobs_energy_uj ? energy - d->jobs_energy_uj : 0;
     int primed = d->jobs_busy != 0;

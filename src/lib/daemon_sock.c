@@ -211,6 +211,7 @@ static void refresh_snapshot(struct wattprof_daemon *d, uint64_t *next_ns)
     daemon_take_snapshot(d, &d->snap);
     daemon_jobs_tick(d, now);
     pthread_mutex_unlock(&d->lock);
+    daemon_cgroups_tick(d, now); /* takes the lock only once the walk is done */
     *next_ns = now + d->interval_ns;
 }
 

@@ -116,6 +116,7 @@ for job in 111 222; do
     eval "job_$job=$!"
 done
 wait "$job_111" "$job_222"
+sleep 0.3 # the jobs' trees are walked every 100 ms: let the daemon see that they ended
 sock "$TMP/a.sock" 'print("\n".join(l.split("\t")[0] for l in ask("channels")[1:] if l.split("\t")[5] == "1"))' >"$TMP/included.txt"
 metrics "$port_a" >"$TMP/jobs.txt"
 check "/metrics attributes energy to both Slurm jobs, within the measured total" "$PYTHON" -c '
@@ -133,6 +134,69 @@ sock "$TMP/a.sock" 'print(ask("register 12x a")[0]); print(ask("register 9999999
 check "register refuses malformed requests and unknown processes" sh -c "
 grep -qx \"err register: expected 'register PID JOB'\" '$TMP/register.out' &&
 grep -qx 'err register: No such process' '$TMP/register.out'"
+
+# --- per-cgroup attribution on a fake cgroup v2 tree ------------------------------------
+# Usage grows with time at known rates (s of CPU per s): a.service 6, b.service 2, the
+# top's own processes 1, work.slice none of its own. Together far above what 2 CPUs can
+# be busy, so the energy is shared by these rates exactly: 6:2:1, nothing for work.slice.
+mkdir -p "$TMP/cg/work.slice/a.service" "$TMP/cg/work.slice/b.service"
+echo "cpu memory" >"$TMP/cg/cgroup.controllers"
+for d in "" /work.slice /work.slice/a.service /work.slice/b.service; do
+    echo "usage_usec 0" >"$TMP/cg$d/cpu.stat"
+done
+"$PYTHON" -c '
+import os, sys, time
+root, t0 = sys.argv[1], time.monotonic()
+rates = {"": 9, "work.slice": 8, "work.slice/a.service": 6, "work.slice/b.service": 2}
+while True:
+    us = (time.monotonic() - t0) * 1e6
+    for rel, rate in rates.items():
+        p = os.path.join(root, rel, "cpu.stat")
+        try:
+            with open(p + ".new", "w") as f:
+                f.write("usage_usec %d\nuser_usec 0\nsystem_usec 0\n" % (us * rate))
+            os.rename(p + ".new", p)
+        except OSError:
+            pass  # removed by the test
+    time.sleep(0.01)' "$TMP/cg" 2>/dev/null &
+cgw=$!
+pids="$pids $cgw"
+export WATTPROF_CGROUPFS="$TMP/cg"
+serve g --socket none --interval 20
+serve h --socket none --interval 20 --cgroup-depth 1
+serve k --socket none --interval 20 --cgroup-max 2
+unset WATTPROF_CGROUPFS
+check "serve names the cgroup hierarchy it attributes to" grep -q "energy per cgroup: v2 at $TMP/cg" "$TMP/g.err"
+sleep 3.5
+metrics "$port_g" >"$TMP/cg.txt"
+metrics "$port_h" >"$TMP/cg1.txt"
+metrics "$port_k" >"$TMP/cg2.txt"
+check "/metrics shares energy among cgroups 6:2:1 by CPU time, within the measured total" "$PYTHON" -c '
+import re, sys
+t = open(sys.argv[1]).read()
+cg = {m.group(1): float(m.group(2)) for m in re.finditer(r"^wattprof_cgroup_energy_joules_total\{cgroup=\"([^\"]+)\",source=\"cpu-share\"\} ([0-9.]+)$", t, re.M)}
+total = sum(float(m.group(2)) for m in re.finditer(r"^wattprof_channel_energy_joules_total\{channel=\"([^\"]+)\",kind=\"counter\".*\} ([0-9.]+)$", t, re.M))
+a, b, top, ws = cg["/work.slice/a.service"], cg["/work.slice/b.service"], cg["/"], cg["/work.slice"]
+print(cg, total)
+ok = ("# TYPE wattprof_cgroup_energy_joules_total counter" in t and b > 0
+      and abs(a / b - 3) < 0.1 and abs(top / b - 0.5) < 0.05 and ws <= 0.01 * a
+      and 0.3 * total < sum(cg.values()) <= total and "wattprof_cgroup_truncated 0" in t)
+sys.exit(0 if ok else 1)' "$TMP/cg.txt"
+check "--cgroup-depth 1 folds deeper cgroups into their parent" "$PYTHON" -c '
+import re, sys
+cg = dict(re.findall(r"^wattprof_cgroup_energy_joules_total\{cgroup=\"([^\"]+)\",source=\"cpu-share\"\} ([0-9.]+)$", open(sys.argv[1]).read(), re.M))
+print(cg)
+sys.exit(0 if sorted(cg) == ["/", "/work.slice"] and abs(float(cg["/work.slice"]) / float(cg["/"]) - 8) < 0.3 else 1)' "$TMP/cg1.txt"
+check "--cgroup-max 2 shows two series and says it truncated" sh -c "
+[ \$(grep -c '^wattprof_cgroup_energy_joules_total{' '$TMP/cg2.txt') -eq 2 ] && grep -q '^wattprof_cgroup_truncated 1' '$TMP/cg2.txt'"
+rm -r "$TMP/cg/work.slice/b.service"
+sleep 1.5
+check "a removed cgroup is shown by one more scrape, then dropped" sh -c "
+metrics() { $PYTHON -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:%s/metrics\" % sys.argv[1], timeout=5).read().decode())' \$1; }
+metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"' && sleep 1.2 && ! metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"'"
+kill "$pid_g" "$pid_h" "$pid_k" "$cgw"
+WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none --cgroup-max 5000 2>"$TMP/cgbad.err"
+check "--cgroup-max beyond 4096 is a usage error" sh -c "[ $? -eq 2 ] && grep -q \"invalid value '5000'\" '$TMP/cgbad.err'"
 
 # --- bad input: the daemon keeps serving -------------------------------------------------
 "$PYTHON" -c '
