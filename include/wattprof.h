@@ -156,7 +156,8 @@ WATTPROF_API int wattprof_ctx_channel(const struct wattprof_ctx *ctx, size_t i, 
 struct wattprof_daemon;
 
 struct wattprof_daemon_config {
-    const char *listen;              /* "ADDR:PORT" of /metrics (port 0: any free port); NULL:
+    const char *listen;              /* "ADDR:PORT" or "[IPV6]:PORT" of /metrics (port 0: any
+                                        free port); NULL:
                                         127.0.0.1:9464; "" : no HTTP endpoint */
     const char *socket_path;         /* NULL: wattprof_daemon_default_socket(); "" : no socket */
     unsigned socket_mode;            /* permission bits of the socket; 0: 0660 */

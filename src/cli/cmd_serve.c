@@ -18,7 +18,8 @@
 
 static const char serve_usage[] =
     "usage: wattprof serve [options]\n"
-    "  -l, --listen ADDR:PORT         /metrics address (default 127.0.0.1:9464; 'none': off)\n"
+    "  -l, --listen ADDR:PORT         /metrics address (default 127.0.0.1:9464; IPv6 in\n"
+    "                                 brackets: [::1]:9464; port 0: any; 'none': off)\n"
     "  -s, --socket PATH              Unix socket (default /run/wattprof/wattprof.sock as\n"
     "                                 root, else $XDG_RUNTIME_DIR/wattprof.sock; 'none': off)\n"
     "      --socket-mode MODE         octal permissions of the socket (default 0660)\n"

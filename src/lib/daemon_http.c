@@ -278,46 +278,85 @@ static void no_log(void *cls, const char *fmt, va_list ap)
     (void)ap; /* the library never prints (STYLE.md §1) */
 }
 
-/* "HOST:PORT" with an IPv4 host; -EINVAL naming what is wrong. */
-static int parse_addr(struct wattprof_daemon *d, const char *addr, struct sockaddr_in *sa)
+/* "HOST:PORT": an IPv4 address, or an IPv6 one in brackets ("[::1]:9464"); -EINVAL
+ * naming what is wrong. */
+static int parse_addr(struct wattprof_daemon *d, const char *addr, struct sockaddr_storage *ss)
 {
-    char host[INET_ADDRSTRLEN];
+    char host[INET6_ADDRSTRLEN];
     const char *colon = strrchr(addr, ':');
+    const char *h = addr;
+    size_t hlen = colon ? (size_t)(colon - addr) : 0;
     char *end;
-    if (!colon || (size_t)(colon - addr) >= sizeof(host))
+    if (!colon)
         return daemon_errorf(d, -EINVAL, "--listen '%s' is not ADDR:PORT", addr);
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+    if (addr[0] == '[') {
+        if (hlen < 2 || colon[-1] != ']')
+            return daemon_errorf(d, -EINVAL, "--listen '%s': write an IPv6 address as [ADDR]:PORT",
+                                 addr);
+        h++;
+        hlen -= 2;
+    } else if (memchr(addr, ':', hlen)) {
+        return daemon_errorf(
+            d, -EINVAL, "--listen '%s': put an IPv6 address in brackets, e.g. [::1]:9464", addr);
+    }
+    if (hlen >= sizeof(host))
+        return daemon_errorf(d, -EINVAL, "--listen '%s': the address is too long", addr);
+    snprintf(host, sizeof(host), "%.*s", (int)hlen, h);
     errno = 0;
     unsigned long port = strtoul(colon + 1, &end, 10);
     if (errno || *end || colon[1] < '0' || colon[1] > '9' || port > 65535)
         return daemon_errorf(d, -EINVAL, "--listen '%s': the port must be 0 to 65535", addr);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return daemon_errorf(d, -EINVAL, "--listen '%s': '%s' is not an IPv4 address", addr, host);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (addr[0] != '[') {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+            return daemon_errorf(d, -EINVAL, "--listen '%s': '%s' is not an IPv4 address", addr,
+                                 host);
+        return 0;
+    }
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+        return daemon_errorf(d, -EINVAL, "--listen '%s': '%s' is not an IPv6 address", addr, host);
     return 0;
+}
+
+/* "ADDR:PORT" or "[ADDR]:PORT" of a bound socket, into d->listen_addr. */
+static void name_listen_addr(struct wattprof_daemon *d, const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(d->listen_addr, sizeof(d->listen_addr), "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else {
+        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+        snprintf(d->listen_addr, sizeof(d->listen_addr), "%s:%u", host, ntohs(in4->sin_port));
+    }
 }
 
 static int listen_tcp(struct wattprof_daemon *d, const char *addr)
 {
-    struct sockaddr_in sa = { 0 };
-    socklen_t salen = sizeof(sa);
+    struct sockaddr_storage ss = { 0 };
     int one = 1;
-    int r = parse_addr(d, addr, &sa);
+    int r = parse_addr(d, addr, &ss);
     if (r < 0)
         return r;
-    d->http_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    socklen_t salen =
+        ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    d->http_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (d->http_fd < 0)
-        return daemon_errorf(d, -errno, "cannot create a socket: %s", strerror(errno));
+        return daemon_errorf(d, -errno, "cannot create a socket for %s: %s", addr, strerror(errno));
     setsockopt(d->http_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(d->http_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+    if (bind(d->http_fd, (struct sockaddr *)&ss, salen) < 0 ||
         listen(d->http_fd, HTTP_MAX_CONNECTIONS) < 0)
         return daemon_errorf(d, -errno, "cannot listen on %s: %s (give another --listen)", addr,
                              strerror(errno));
-    getsockname(d->http_fd, (struct sockaddr *)&sa, &salen);
-    inet_ntop(AF_INET, &sa.sin_addr, d->listen_addr, sizeof(d->listen_addr));
-    size_t n = strlen(d->listen_addr);
-    snprintf(d->listen_addr + n, sizeof(d->listen_addr) - n, ":%u", ntohs(sa.sin_port));
+    getsockname(d->http_fd, (struct sockaddr *)&ss, &salen);
+    name_listen_addr(d, &ss);
     return 0;
 }
 

@@ -226,6 +226,31 @@ serve d --socket /proc/wattprof-no/w.sock
 wait "$pid_d"
 check "an unwritable socket path is one clear error, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"cannot create the socket '/proc/wattprof-no/w.sock'\" '$TMP/d.err'"
 
+# --- IPv6 ------------------------------------------------------------------------------
+if ip -6 addr show lo 2>/dev/null | grep -q 'inet6 ::1/128'; then
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen '[::1]:0' --socket none 2>"$TMP/v6.err" &
+    pid_v6=$!
+    pids="$pids $pid_v6"
+    for _ in $(seq 200); do grep -q serving "$TMP/v6.err" && break; sleep 0.02; done
+    port_v6=$(sed -n 's/.*http:\/\/\[::1\]:\([0-9]*\)\/metrics.*/\1/p' "$TMP/v6.err")
+    check "--listen [::1]:0 serves /metrics over IPv6 loopback" sh -c "
+[ -n '$port_v6' ] && curl -sfg 'http://[::1]:$port_v6/metrics' | grep -q '^wattprof_up 1' &&
+! curl -sf -m 2 'http://127.0.0.1:$port_v6/metrics' >/dev/null"
+    kill "$pid_v6"
+else
+    ok "# SKIP IPv6 on loopback: no ::1 on lo here"
+fi
+for bad in '::1:9464' '[::1:9464' '[::zz]:9464' '[::1]:70000' '[::1]9464'; do
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen "$bad" --socket none 2>>"$TMP/v6bad.err"
+    echo "status $?" >>"$TMP/v6bad.err"
+done
+check "malformed IPv6 --listen addresses are refused, naming the fix" sh -c "
+[ \$(grep -c '^status 1' '$TMP/v6bad.err') -eq 5 ] &&
+grep -q \"'::1:9464': put an IPv6 address in brackets, e.g. \\[::1\\]:9464\" '$TMP/v6bad.err' &&
+grep -q \"'\\[::1:9464': write an IPv6 address as \\[ADDR\\]:PORT\" '$TMP/v6bad.err' &&
+grep -q \"'::zz' is not an IPv6 address\" '$TMP/v6bad.err' &&
+grep -q \"'\\[::1\\]:70000': the port must be 0 to 65535\" '$TMP/v6bad.err'"
+
 # --- --user: privileges dropped once the sensors are open -------------------------------
 if [ "$(id -u)" = 0 ]; then
     serve u --socket "$TMP/u.sock" --socket-mode 0666 --interval 5 --min-client-interval 5 --user nobody
