@@ -31,11 +31,22 @@ static const char serve_usage[] =
     "                                 basic auth; FILE must be mode 0600 or stricter)\n"
     "  -u, --user USER                as root: become USER once the sensors are open and\n"
     "                                 the socket and port are bound (all capabilities go)\n"
+    "      --tls-cert FILE            serve /metrics over HTTPS with this PEM certificate\n"
+    "      --tls-key FILE             and this PEM key (mode 0600 or stricter)\n"
     "      --cgroup-depth N           per-cgroup energy down to depth N (default 3; 0: off)\n"
     "      --cgroup-max N             at most N cgroup series (default 256, at most 4096)\n"
     "SIGHUP re-opens the sensors; SIGTERM or SIGINT stop.\n";
 
-enum { OPT_MODE = 400, OPT_GROUP, OPT_MIN_CLIENT, OPT_AUTH, OPT_CG_DEPTH, OPT_CG_MAX };
+enum {
+    OPT_MODE = 400,
+    OPT_GROUP,
+    OPT_MIN_CLIENT,
+    OPT_AUTH,
+    OPT_CG_DEPTH,
+    OPT_CG_MAX,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY
+};
 
 static int parse_uint(const char *s, int base, unsigned long max, unsigned *out)
 {
@@ -86,6 +97,12 @@ static int parse_option(int c, struct wattprof_daemon_config *cfg)
         return parse_group(optarg, &cfg->socket_gid);
     case 'i':
         return parse_uint(optarg, 10, 3600000, &cfg->interval_ms) < 0 || !cfg->interval_ms ? -1 : 0;
+    case OPT_TLS_CERT:
+        cfg->tls_cert = optarg;
+        return 0;
+    case OPT_TLS_KEY:
+        cfg->tls_key = optarg;
+        return 0;
     case OPT_CG_DEPTH:
         if (parse_uint(optarg, 10, 64, &cfg->cgroup_depth) < 0)
             return -1;
@@ -113,6 +130,8 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
         { "min-client-interval", required_argument, NULL, OPT_MIN_CLIENT },
         { "user", required_argument, NULL, 'u' },
         { "auth-file", required_argument, NULL, OPT_AUTH },
+        { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+        { "tls-key", required_argument, NULL, OPT_TLS_KEY },
         { "cgroup-depth", required_argument, NULL, OPT_CG_DEPTH },
         { "cgroup-max", required_argument, NULL, OPT_CG_MAX },
         { "help", no_argument, NULL, 'h' },
@@ -188,12 +207,13 @@ static void wait_signals(struct wattprof_daemon *d, const sigset_t *set)
     }
 }
 
-static void announce(const struct wattprof_daemon *d)
+static void announce(const struct wattprof_daemon *d, int tls)
 {
     const char *addr = wattprof_daemon_listen_address(d);
     const char *path = wattprof_daemon_socket_path(d);
     fprintf(stderr, "wattprof: serving %zu channels%s%s%s%s%s\n", wattprof_daemon_channel_count(d),
-            *addr ? " on http://" : "", addr, *addr ? "/metrics" : "", *path ? " and " : "", path);
+            *addr ? (tls ? " on https://" : " on http://") : "", addr, *addr ? "/metrics" : "",
+            *path ? " and " : "", path);
     if (*wattprof_daemon_cgroup_hierarchy(d))
         fprintf(stderr, "wattprof: energy per cgroup: %s\n", wattprof_daemon_cgroup_hierarchy(d));
 }
@@ -223,7 +243,7 @@ int cmd_serve(int argc, char **argv)
     }
     if (serve_user && drop_privileges(serve_user) < 0)
         goto out;
-    announce(d);
+    announce(d, cfg.tls_cert != NULL);
     wait_signals(d, &set);
     status = 0;
 out:

@@ -158,7 +158,7 @@ WATTPROF_API int wattprof_daemon_start(struct wattprof_daemon *d,
     if (r == 0)
         r = daemon_sock_start(d, sock, cfg->socket_mode ? cfg->socket_mode : 0660, cfg->socket_gid);
     if (r == 0 && (!cfg->listen || *cfg->listen))
-        r = daemon_http_start(d, cfg->listen ? cfg->listen : DAEMON_DEFAULT_LISTEN, cfg->auth_file);
+        r = daemon_http_start(d, cfg->listen ? cfg->listen : DAEMON_DEFAULT_LISTEN, cfg);
     return r;
 }
 

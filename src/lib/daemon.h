@@ -87,6 +87,8 @@ struct wattprof_daemon {
     int http_fd;
     char listen_addr[64];
     char auth[512]; /* "user:password" for /metrics, "": none */
+    char *tls_cert; /* PEM, heap; NULL: plain HTTP */
+    char *tls_key;  /* PEM, heap, wiped when freed */
 
     char errmsg[1024];
 };
@@ -125,9 +127,19 @@ size_t daemon_cgroups_format(struct wattprof_daemon *d, char *buf, size_t size);
 /* A Prometheus label value: \\, \" and \n escaped (daemon_http.c). */
 void daemon_label_escape(char *out, size_t size, const char *in);
 
-/* daemon_http.c: /metrics on addr ("HOST:PORT"), with basic auth from auth_file unless
- * it is NULL. */
-int daemon_http_start(struct wattprof_daemon *d, const char *addr, const char *auth_file);
+/* daemon_http.c: /metrics on addr ("HOST:PORT", "[IPV6]:PORT"), with cfg's basic auth
+ * and TLS when given. */
+int daemon_http_start(struct wattprof_daemon *d, const char *addr,
+                      const struct wattprof_daemon_config *cfg);
+
+/* daemon_tls.c: reads the file of `option` into buf (NUL-terminated); a secret must be a
+ * regular file only its owner can read. Returns its length, or a negative errno with the
+ * fix in errmsg. daemon_tls_load reads the certificate and key (both or neither) into
+ * d->tls_cert / d->tls_key; daemon_tls_free wipes and frees them. */
+int daemon_read_file(struct wattprof_daemon *d, const char *option, const char *path, int secret,
+                     char *buf, size_t size);
+int daemon_tls_load(struct wattprof_daemon *d, const char *cert, const char *key);
+void daemon_tls_free(struct wattprof_daemon *d);
 void daemon_http_stop(struct wattprof_daemon *d);
 /* The exposition text of the current snapshot (heap, caller frees), or NULL. Takes the
  * lock. */

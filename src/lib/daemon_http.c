@@ -41,6 +41,7 @@ struct daemon_mhd_api {
     __typeof__(&MHD_basic_auth_get_username_password) basic_auth_get;
     __typeof__(&MHD_queue_basic_auth_fail_response) basic_auth_fail;
     __typeof__(&MHD_free) free;
+    __typeof__(&MHD_is_feature_supported) is_feature_supported;
 };
 
 /* Resolves one symbol into *slot; returns 0 or -1. */
@@ -70,7 +71,8 @@ static int mhd_load(struct wattprof_daemon *d)
         mhd_sym(a->lib, "MHD_destroy_response", &a->destroy_response) < 0 ||
         mhd_sym(a->lib, "MHD_basic_auth_get_username_password", &a->basic_auth_get) < 0 ||
         mhd_sym(a->lib, "MHD_queue_basic_auth_fail_response", &a->basic_auth_fail) < 0 ||
-        mhd_sym(a->lib, "MHD_free", &a->free) < 0)
+        mhd_sym(a->lib, "MHD_free", &a->free) < 0 ||
+        mhd_sym(a->lib, "MHD_is_feature_supported", &a->is_feature_supported) < 0)
         return daemon_errorf(d, -EIO, "%s lacks a function wattprof needs", MHD_LIBRARY);
     return 0;
 }
@@ -363,25 +365,14 @@ static int listen_tcp(struct wattprof_daemon *d, const char *addr)
 /* Reads "user:password" from path into d->auth; the file must be private to its owner. */
 static int load_auth(struct wattprof_daemon *d, const char *path)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return daemon_errorf(d, -errno, "cannot open --auth-file '%s': %s", path, strerror(errno));
-    ssize_t n = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 077))
-        n = read(fd, d->auth, sizeof(d->auth) - 1);
-    close(fd);
+    int n = daemon_read_file(d, "--auth-file", path, 1, d->auth, sizeof(d->auth));
     if (n < 0) {
         d->auth[0] = '\0';
-        return daemon_errorf(d, -EACCES,
-                             "--auth-file '%s' must be a regular file that only its owner can "
-                             "read (chmod 0600 '%s')",
-                             path, path);
+        return n;
     }
-    d->auth[n] = '\0';
     d->auth[strcspn(d->auth, "\r\n")] = '\0';
     const char *colon = strchr(d->auth, ':');
-    if (!colon || colon == d->auth || !colon[1] || (size_t)n >= sizeof(d->auth) - 1) {
+    if (!colon || colon == d->auth || !colon[1]) {
         explicit_bzero(d->auth, sizeof(d->auth));
         return daemon_errorf(d, -EINVAL, "--auth-file '%s' must hold one line 'user:password'",
                              path);
@@ -389,30 +380,62 @@ static int load_auth(struct wattprof_daemon *d, const char *path)
     return 0;
 }
 
-int daemon_http_start(struct wattprof_daemon *d, const char *addr, const char *auth_file)
+/* HTTPS needs a libmicrohttpd built with TLS (Debian's is, with GnuTLS). */
+static int check_tls(struct wattprof_daemon *d)
+{
+    if (!d->tls_cert || d->mhd_api->is_feature_supported(MHD_FEATURE_TLS) == MHD_YES)
+        return 0;
+    return daemon_errorf(d, -ENOTSUP,
+                         "%s here was built without TLS: install Debian's libmicrohttpd12 (built "
+                         "with GnuTLS), or leave out --tls-cert/--tls-key and put a "
+                         "TLS-terminating proxy in front",
+                         MHD_LIBRARY);
+}
+
+int daemon_http_start(struct wattprof_daemon *d, const char *addr,
+                      const struct wattprof_daemon_config *cfg)
 {
     sigset_t all, old;
-    int r = auth_file ? load_auth(d, auth_file) : 0;
-    if (r < 0)
-        return r;
-    r = mhd_load(d);
+    int r = cfg->auth_file ? load_auth(d, cfg->auth_file) : 0;
+    if (r == 0)
+        r = daemon_tls_load(d, cfg->tls_cert, cfg->tls_key);
+    if (r == 0)
+        r = mhd_load(d);
+    if (r == 0)
+        r = check_tls(d);
     if (r == 0)
         r = listen_tcp(d, addr);
     if (r < 0) {
         mhd_unload(d);
+        daemon_tls_free(d);
         return r;
     }
+    /* the key and certificate: in memory, read by GnuTLS when the daemon starts */
+    struct MHD_OptionItem tls[] = {
+        { d->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, d->tls_key },
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, d->tls_cert },
+        { MHD_OPTION_END, 0, NULL },
+    };
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     d->mhd = d->mhd_api->start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, d, MHD_OPTION_LISTEN_SOCKET,
-        d->http_fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER, no_log, NULL, MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | (d->tls_key ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request,
+        d, MHD_OPTION_LISTEN_SOCKET, d->http_fd, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER,
+        no_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!d->mhd) {
         mhd_unload(d);
-        return daemon_errorf(d, -EIO, "cannot start the HTTP server on %s", addr);
+        if (d->tls_key)
+            r = daemon_errorf(d, -EINVAL,
+                              "cannot start HTTPS on %s: check that --tls-cert '%s' and "
+                              "--tls-key '%s' are a PEM certificate and its private key",
+                              addr, cfg->tls_cert, cfg->tls_key);
+        else
+            r = daemon_errorf(d, -EIO, "cannot start the HTTP server on %s", addr);
+        daemon_tls_free(d);
+        return r;
     }
     d->http_fd = -1; /* MHD owns it now */
     return 0;
@@ -424,6 +447,7 @@ void daemon_http_stop(struct wattprof_daemon *d)
         d->mhd_api->stop_daemon(d->mhd);
     d->mhd = NULL;
     mhd_unload(d);
+    daemon_tls_free(d);
     if (d->http_fd >= 0)
         close(d->http_fd);
     d->http_fd = -1;

@@ -304,6 +304,36 @@ print(a, b, c[0])
 sys.exit(0 if a[0] == 401 and "Basic" in a[1] and b[0] == 401 and c[0] == 200 and "wattprof_up 1" in c[1] else 1)' "$port_w"
 kill "$pid_w"
 
+# --- TLS on /metrics ----------------------------------------------------------------------
+if command -v openssl >/dev/null && command -v curl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other \
+        -keyout "$TMP/other.key" -out "$TMP/other.crt" 2>/dev/null
+    chmod 0644 "$TMP/tls.key"
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none \
+        --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" 2>"$TMP/t0.err"
+    check "a --tls-key others can read is refused, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"tls-key '$TMP/tls.key' must be a regular file that only its owner can read (chmod 0600\" '$TMP/t0.err'"
+    chmod 0600 "$TMP/tls.key" "$TMP/other.key"
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none \
+        --tls-cert "$TMP/tls.crt" 2>"$TMP/t1.err"
+    check "--tls-cert without --tls-key is refused" sh -c "[ $? -eq 1 ] && grep -q 'HTTPS needs both --tls-cert FILE and --tls-key FILE' '$TMP/t1.err'"
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none \
+        --tls-cert "$TMP/tls.crt" --tls-key "$TMP/other.key" 2>"$TMP/t2.err"
+    check "a key that does not match the certificate is one clear error" sh -c "[ $? -eq 1 ] && grep -q 'cannot start HTTPS on 127.0.0.1:0: check that --tls-cert' '$TMP/t2.err'"
+    serve t --socket none --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key"
+    check "serve announces https" grep -q "on https://127.0.0.1:$port_t/metrics" "$TMP/t.err"
+    check "/metrics over HTTPS verifies with the certificate and serves the metrics" sh -c "
+curl -sf --cacert '$TMP/tls.crt' 'https://127.0.0.1:$port_t/metrics' | grep -q '^wattprof_up 1'"
+    check "the HTTPS port refuses plain HTTP and an unknown CA" sh -c "
+! curl -sf -m 3 'http://127.0.0.1:$port_t/metrics' >/dev/null &&
+! curl -sf -m 3 --cacert '$TMP/other.crt' 'https://127.0.0.1:$port_t/metrics' >/dev/null"
+    kill "$pid_t"
+else
+    ok "# SKIP TLS needs openssl and curl (apt-get install openssl curl)"
+fi
+
 # --- wrk load test -----------------------------------------------------------------------
 if command -v wrk >/dev/null; then
     rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid_a/status"; }
