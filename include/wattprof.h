@@ -173,6 +173,11 @@ struct wattprof_daemon_config {
     unsigned cgroup_max;             /* most cgroups shown; 0: 256 (at most 4096) */
     const char *tls_cert;            /* PEM certificate (chain) for HTTPS; NULL: plain HTTP */
     const char *tls_key;             /* its PEM private key: a file only its owner can read */
+    int drop_capabilities;           /* 1: once the sensors are open and the socket and port
+                                        bound, before any thread starts: no new privileges,
+                                        an empty bounding set, no capability left */
+    int keep_setid_capabilities;     /* with drop_capabilities: keep CAP_SETUID/CAP_SETGID
+                                        in the main thread, to become another user after */
 };
 
 /* The socket path `wattprof serve` uses by default: /run/wattprof/wattprof.sock as root,

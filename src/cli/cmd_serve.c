@@ -4,13 +4,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -157,18 +155,10 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
     return 0;
 }
 
-/* Empties the capability bounding set, so that nothing can gain a capability back;
- * needs CAP_SETPCAP, which root has. */
-static void drop_bounding_set(void)
-{
-    for (int cap = 0; cap <= CAP_LAST_CAP + 32; cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
-            break; /* past the kernel's last capability */
-}
-
-/* Becomes `user` (name or uid): its groups, gid and uid. The sensors' fds stay open, so
- * reading root-only counters and perf events goes on; setuid() to a non-root uid clears
- * the permitted and effective capabilities. Returns 0 or -1 (printed). */
+/* Becomes `user` (name or uid): its groups, gid and uid, in every thread. The sensors'
+ * fds stay open, so reading root-only counters and perf events goes on; the library
+ * left only CAP_SETUID and CAP_SETGID, which setuid() to a non-root uid clears. Returns 0
+ * or -1 (printed). */
 static int drop_privileges(const char *user)
 {
     const struct passwd *pw = getpwnam(user);
@@ -179,7 +169,6 @@ static int drop_privileges(const char *user)
         cli_error("--user: no such user '%s'", user);
         return -1;
     }
-    drop_bounding_set();
     if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
         setuid(pw->pw_uid) < 0) {
         cli_error("--user %s: cannot drop privileges: %s (run serve as root)", user,
@@ -193,17 +182,27 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
-/* Waits for signals: SIGHUP reloads, SIGTERM/SIGINT return. */
+/* Waits for signals: SIGHUP reloads, SIGTERM/SIGINT return. The sensors re-open without
+ * the capabilities dropped at start: what needed them comes back unavailable. */
 static void wait_signals(struct wattprof_daemon *d, const sigset_t *set)
 {
     for (;;) {
         int sig = 0;
+        size_t before = wattprof_daemon_channel_count(d);
         if (sigwait(set, &sig) != 0 || sig != SIGHUP)
             return;
-        if (wattprof_daemon_reload(d) < 0)
+        if (wattprof_daemon_reload(d) < 0) {
             cli_error("reload: %s", wattprof_daemon_errmsg(d));
-        else
-            fprintf(stderr, "wattprof: reloaded: %zu channels\n", wattprof_daemon_channel_count(d));
+            continue;
+        }
+        size_t now = wattprof_daemon_channel_count(d);
+        fprintf(stderr, "wattprof: reloaded: %zu channels\n", now);
+        if (now < before)
+            fprintf(stderr,
+                    "wattprof: reload: %zu channels fewer than before: serve dropped its "
+                    "capabilities after start (perf events need CAP_PERFMON, files of other "
+                    "owners CAP_DAC_READ_SEARCH); restart serve to open them again\n",
+                    before - now);
     }
 }
 
@@ -237,6 +236,8 @@ int cmd_serve(int argc, char **argv)
         cli_error("out of memory");
         goto out;
     }
+    cfg.drop_capabilities = 1;
+    cfg.keep_setid_capabilities = serve_user != NULL;
     if (wattprof_daemon_start(d, &cfg) < 0) {
         cli_error("%s", wattprof_daemon_errmsg(d));
         goto out;

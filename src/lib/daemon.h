@@ -100,8 +100,9 @@ int daemon_errorf(struct wattprof_daemon *d, int err, const char *fmt, ...)
 /* Copies the sampler's totals into snap; call with d->lock held. */
 void daemon_take_snapshot(struct wattprof_daemon *d, struct daemon_snap *snap);
 
-/* daemon_sock.c: binds the socket (mode, group) and starts the socket thread. */
-int daemon_sock_start(struct wattprof_daemon *d, const char *path, unsigned mode, long gid);
+/* daemon_sock.c: binds the socket (mode, group); starts the socket thread. */
+int daemon_sock_bind(struct wattprof_daemon *d, const char *path, unsigned mode, long gid);
+int daemon_sock_run(struct wattprof_daemon *d);
 void daemon_sock_stop(struct wattprof_daemon *d);
 
 /* daemon_jobs.c, all with d->lock held: registers PID's tree as JOB for a client of
@@ -128,9 +129,17 @@ size_t daemon_cgroups_format(struct wattprof_daemon *d, char *buf, size_t size);
 void daemon_label_escape(char *out, size_t size, const char *in);
 
 /* daemon_http.c: /metrics on addr ("HOST:PORT", "[IPV6]:PORT"), with cfg's basic auth
- * and TLS when given. */
-int daemon_http_start(struct wattprof_daemon *d, const char *addr,
-                      const struct wattprof_daemon_config *cfg);
+ * and TLS when given: bind reads the files, loads libmicrohttpd and binds the port; run
+ * starts serving (MHD's thread). daemon_http_stop undoes either. */
+int daemon_http_bind(struct wattprof_daemon *d, const char *addr,
+                     const struct wattprof_daemon_config *cfg);
+int daemon_http_run(struct wattprof_daemon *d, const char *addr,
+                    const struct wattprof_daemon_config *cfg);
+
+/* daemon_caps.c: PR_SET_NO_NEW_PRIVS, an empty bounding set (when allowed to change it)
+ * and no capability left in the calling thread, except CAP_SETUID and CAP_SETGID with
+ * keep_setid (for a later setuid). Call it before starting threads: they inherit it. */
+int daemon_drop_capabilities(struct wattprof_daemon *d, int keep_setid);
 
 /* daemon_tls.c: reads the file of `option` into buf (NUL-terminated); a secret must be a
  * regular file only its owner can read. Returns its length, or a negative errno with the

@@ -392,10 +392,9 @@ static int check_tls(struct wattprof_daemon *d)
                          MHD_LIBRARY);
 }
 
-int daemon_http_start(struct wattprof_daemon *d, const char *addr,
-                      const struct wattprof_daemon_config *cfg)
+int daemon_http_bind(struct wattprof_daemon *d, const char *addr,
+                     const struct wattprof_daemon_config *cfg)
 {
-    sigset_t all, old;
     int r = cfg->auth_file ? load_auth(d, cfg->auth_file) : 0;
     if (r == 0)
         r = daemon_tls_load(d, cfg->tls_cert, cfg->tls_key);
@@ -405,11 +404,13 @@ int daemon_http_start(struct wattprof_daemon *d, const char *addr,
         r = check_tls(d);
     if (r == 0)
         r = listen_tcp(d, addr);
-    if (r < 0) {
-        mhd_unload(d);
-        daemon_tls_free(d);
-        return r;
-    }
+    return r; /* daemon_http_stop undoes what was done */
+}
+
+int daemon_http_run(struct wattprof_daemon *d, const char *addr,
+                    const struct wattprof_daemon_config *cfg)
+{
+    sigset_t all, old;
     /* the key and certificate: in memory, read by GnuTLS when the daemon starts */
     struct MHD_OptionItem tls[] = {
         { d->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, d->tls_key },
@@ -425,18 +426,13 @@ int daemon_http_start(struct wattprof_daemon *d, const char *addr,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER,
         no_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!d->mhd) {
-        mhd_unload(d);
-        if (d->tls_key)
-            r = daemon_errorf(d, -EINVAL,
-                              "cannot start HTTPS on %s: check that --tls-cert '%s' and "
-                              "--tls-key '%s' are a PEM certificate and its private key",
-                              addr, cfg->tls_cert, cfg->tls_key);
-        else
-            r = daemon_errorf(d, -EIO, "cannot start the HTTP server on %s", addr);
-        daemon_tls_free(d);
-        return r;
-    }
+    if (!d->mhd && d->tls_key)
+        return daemon_errorf(d, -EINVAL,
+                             "cannot start HTTPS on %s: check that --tls-cert '%s' and "
+                             "--tls-key '%s' are a PEM certificate and its private key",
+                             addr, cfg->tls_cert, cfg->tls_key);
+    if (!d->mhd)
+        return daemon_errorf(d, -EIO, "cannot start the HTTP server on %s", addr);
     d->http_fd = -1; /* MHD owns it now */
     return 0;
 }

@@ -255,7 +255,7 @@ static int start_thread(struct wattprof_daemon *d)
     return 0;
 }
 
-int daemon_sock_start(struct wattprof_daemon *d, const char *path, unsigned mode, long gid)
+int daemon_sock_bind(struct wattprof_daemon *d, const char *path, unsigned mode, long gid)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (*path) {
@@ -271,6 +271,11 @@ int daemon_sock_start(struct wattprof_daemon *d, const char *path, unsigned mode
         if (r < 0)
             return r;
     }
+    return 0;
+}
+
+int daemon_sock_run(struct wattprof_daemon *d)
+{
     return start_thread(d);
 }
 

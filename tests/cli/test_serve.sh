@@ -251,14 +251,47 @@ grep -q \"'\\[::1:9464': write an IPv6 address as \\[ADDR\\]:PORT\" '$TMP/v6bad.
 grep -q \"'::zz' is not an IPv6 address\" '$TMP/v6bad.err' &&
 grep -q \"'\\[::1\\]:70000': the port must be 0 to 65535\" '$TMP/v6bad.err'"
 
+# --- without --user: every capability dropped once the sensors are open -------------------
+if [ "$(id -u)" = 0 ]; then
+    check "without --user, root's serve keeps no capability in any thread, no_new_privs set" sh -c "
+n=0
+for t in /proc/$pid_a/task/*; do
+    n=\$((n + 1))
+    for f in CapInh CapPrm CapEff CapBnd CapAmb; do grep -q \"^\$f:	0000000000000000\" \$t/status || exit 1; done
+    grep -q '^NoNewPrivs:	1' \$t/status || exit 1
+done
+[ \$n -ge 3 ]"
+    # Counters owned by another user: readable at start (as root, with CAP_DAC_OVERRIDE),
+    # not after a SIGHUP without capabilities: served as unavailable, said on stderr.
+    cp -a "$TMP/sys" "$TMP/sys2"
+    find "$TMP/sys2" -name energy_uj -exec chown 65534 {} +
+    WATTPROF_SYSFS="$TMP/sys2" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none 2>"$TMP/r.err" &
+    pid_r=$!
+    pids="$pids $pid_r"
+    for _ in $(seq 200); do grep -q serving "$TMP/r.err" && break; sleep 0.02; done
+    port_r=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/r.err")
+    check "counters of another owner are open at start" has_line '^wattprof_backend_up{backend="rapl-powercap"} 1' metrics "$port_r"
+    kill -HUP "$pid_r"
+    for _ in $(seq 100); do grep -q reloaded "$TMP/r.err" && break; sleep 0.02; done
+    check "after SIGHUP without capabilities they are unavailable, and serve says why" sh -c "
+grep -q 'channels fewer than before: serve dropped its capabilities after start' '$TMP/r.err' &&
+$PYTHON -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:$port_r/metrics\", timeout=5).read().decode())' |
+grep -q '^wattprof_backend_up{backend=\"rapl-powercap\"} 0'"
+    kill "$pid_r"
+else
+    ok "# SKIP capability drop needs root"
+fi
+
 # --- --user: privileges dropped once the sensors are open -------------------------------
 if [ "$(id -u)" = 0 ]; then
     serve u --socket "$TMP/u.sock" --socket-mode 0666 --interval 5 --min-client-interval 5 --user nobody
     check "--user nobody: the daemon runs as uid and gid 65534" sh -c "
 grep -q '^Uid:	65534	65534	65534	65534' /proc/$pid_u/status &&
 grep -q '^Gid:	65534	65534	65534	65534' /proc/$pid_u/status &&
-grep -q '^CapEff:	0000000000000000' /proc/$pid_u/status &&
-grep -q '^CapBnd:	0000000000000000' /proc/$pid_u/status"
+for t in /proc/$pid_u/task/*; do
+    grep -q '^CapEff:	0000000000000000' \$t/status && grep -q '^CapPrm:	0000000000000000' \$t/status &&
+    grep -q '^CapBnd:	0000000000000000' \$t/status || exit 1
+done"
     check "--user nobody: /metrics and the socket still give increasing energy" "$PYTHON" -c '
 import re, socket, sys, time, urllib.request
 def scrape():
