@@ -2,7 +2,7 @@
 # wattprof serve performance (docs/performance.md): daemon CPU at 10 Hz on a fake tree
 # of 16 counters (8 packages + 8 DRAMs, advanced by fake_powercap), first alone, then
 # with JOBS registered jobs (sleeping processes, registered through the socket) and
-# per-cgroup attribution over a fake cgroup v2 tree of 200 cgroups; scrape latency under
+# per-cgroup attribution over a fake cgroup v2 tree of 191 cgroups; scrape latency under
 # a wrk load in both cases; and RSS over a soak (1 scrape/s, one job replaced every
 # sample, RSS sampled every SAMPLE seconds). Loopback only.
 # usage: bench/serve_perf.sh BUILD_DIR [SOAK_SECONDS [JOBS [SAMPLE_SECONDS]]]
@@ -30,7 +30,7 @@ for i in 0 1 2 3 4 5 6 7; do
     args="$args $z $((40000000 + i * 1000000)) $((i * 7777)) 262143328850"
     args="$args $z/intel-rapl:$i:0 $((5000000 + i * 100000)) $((i * 333)) 65712999613"
 done
-# A fake cgroup v2 tree: 10 slices of 19 services each (200 cgroups with the top).
+# A fake cgroup v2 tree: 10 slices of 18 services each (191 cgroups with the top).
 cg="$tmp/cgroup"
 mkdir -p "$cg"
 echo "cpu memory" >"$cg/cgroup.controllers"
@@ -93,7 +93,7 @@ echo "cpu at 10 Hz, 16 channels, idle scrapes: $(cpu_60s)"
 latency
 kill "$d"
 
-echo "== 16 channels at 10 Hz, $njobs registered jobs, cgroup attribution (200 cgroups)"
+echo "== 16 channels at 10 Hz, $njobs registered jobs, cgroup attribution (191 cgroups)"
 start_serve jobs "$cg" --cgroup-depth 3 --cgroup-max 256
 jobpids=""
 for i in $(seq "$njobs"); do
@@ -102,7 +102,7 @@ for i in $(seq "$njobs"); do
 done
 curl -s "http://127.0.0.1:$port/metrics" >"$tmp/m.txt"
 echo "series: $(grep -c '^wattprof_job_energy_joules_total{' "$tmp/m.txt") jobs, $(grep -c '^wattprof_cgroup_energy_joules_total{' "$tmp/m.txt") cgroups, $(wc -c <"$tmp/m.txt") bytes per scrape"
-echo "cpu at 10 Hz, 16 channels, $njobs jobs, 200 cgroups, idle scrapes: $(cpu_60s)"
+echo "cpu at 10 Hz, 16 channels, $njobs jobs, 191 cgroups, idle scrapes: $(cpu_60s)"
 latency
 
 echo "== soak: ${soak} s, 1 scrape/s, one job replaced every ${every} s, RSS every ${every} s"

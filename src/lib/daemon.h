@@ -105,10 +105,11 @@ int daemon_sock_bind(struct wattprof_daemon *d, const char *path, unsigned mode,
 int daemon_sock_run(struct wattprof_daemon *d);
 void daemon_sock_stop(struct wattprof_daemon *d);
 
-/* daemon_jobs.c, all with d->lock held: registers PID's tree as JOB for a client of
- * uid peer_uid (-ESRCH, -EPERM: not the client's process, -ENOSPC); attributes the
- * energy since the last tick; formats wattprof_job_energy_joules_total into buf and
- * drops ended jobs that a scrape has shown. */
+/* daemon_jobs.c: registers PID's tree as JOB for a client of uid peer_uid (-ESRCH,
+ * -EPERM: not the client's process, -ENOSPC; d->lock held); attributes the energy since
+ * the last tick (socket thread, without the lock: it reads /proc first, then takes it);
+ * formats wattprof_job_energy_joules_total into buf and drops ended jobs that a scrape
+ * has shown (d->lock held). */
 int daemon_jobs_register(struct wattprof_daemon *d, int pid, const char *job, long peer_uid);
 void daemon_jobs_tick(struct wattprof_daemon *d, uint64_t now);
 size_t daemon_jobs_format(struct wattprof_daemon *d, char *buf, size_t size, uint64_t now);

@@ -209,9 +209,10 @@ static void refresh_snapshot(struct wattprof_daemon *d, uint64_t *next_ns)
         return;
     pthread_mutex_lock(&d->lock);
     daemon_take_snapshot(d, &d->snap);
-    daemon_jobs_tick(d, now);
     pthread_mutex_unlock(&d->lock);
-    daemon_cgroups_tick(d, now); /* takes the lock only once the walk is done */
+    /* these read /proc and the cgroup files first, then take the lock briefly */
+    daemon_jobs_tick(d, now);
+    daemon_cgroups_tick(d, now);
     *next_ns = now + d->interval_ns;
 }
 
