@@ -63,7 +63,8 @@ WATTPROF_API void wattprof_free(void *p);
 struct wattprof_ctx;
 
 /* Creates a context. Paths come from the environment: WATTPROF_SYSFS (default "/sys"),
- * WATTPROF_PROCFS ("/proc"), WATTPROF_DATA (the data/ directory); WATTPROF_SENSORS
+ * WATTPROF_PROCFS ("/proc"), WATTPROF_CGROUPFS (default "<sysfs>/fs/cgroup", read by
+ * wattprof serve), WATTPROF_DATA (the data/ directory); WATTPROF_SENSORS
  * (a backend list, as wattprof_ctx_set_backends) when set. Fails only with
  * -ENOMEM. Free with wattprof_ctx_free(). */
 WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out);

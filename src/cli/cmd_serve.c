@@ -27,13 +27,16 @@ static const char serve_usage[] =
     "                                 (default 50; see docs/daemon.md, PLATYPUS)\n"
     "      --auth-file FILE           /metrics asks for the 'user:password' in FILE (HTTP\n"
     "                                 basic auth; FILE must be mode 0600 or stricter)\n"
-    "  -u, --user USER                as root: become USER once the sensors are open and\n"
-    "                                 the socket and port are bound (all capabilities go)\n"
+    "  -u, --user USER                as root: also become USER once the sensors are open\n"
+    "                                 and the socket and port are bound\n"
     "      --tls-cert FILE            serve /metrics over HTTPS with this PEM certificate\n"
     "      --tls-key FILE             and this PEM key (mode 0600 or stricter)\n"
     "      --cgroup-depth N           per-cgroup energy down to depth N (default 3; 0: off)\n"
     "      --cgroup-max N             at most N cgroup series (default 256, at most 4096)\n"
-    "SIGHUP re-opens the sensors; SIGTERM or SIGINT stop.\n";
+    "Once the sensors are open and the socket and port bound, serve drops every\n"
+    "capability (and sets no_new_privs). SIGHUP re-opens the sensors without them:\n"
+    "counters that needed a capability become unavailable until a restart. SIGTERM\n"
+    "or SIGINT stop. Energy per cgroup: WATTPROF_CGROUPFS replaces /sys/fs/cgroup.\n";
 
 enum {
     OPT_MODE = 400,
