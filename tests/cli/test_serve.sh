@@ -138,7 +138,8 @@ grep -qx 'err register: No such process' '$TMP/register.out'"
 # --- per-cgroup attribution on a fake cgroup v2 tree ------------------------------------
 # Usage grows with time at known rates (s of CPU per s): a.service 6, b.service 2, the
 # top's own processes 1, work.slice none of its own. Together far above what 2 CPUs can
-# be busy, so the energy is shared by these rates exactly: 6:2:1, nothing for work.slice.
+# be busy, so the energy is shared by these rates: 6:2:1, nothing for work.slice (up to
+# the moments when the daemon reads one file already rewritten and the next not yet).
 mkdir -p "$TMP/cg/work.slice/a.service" "$TMP/cg/work.slice/b.service"
 echo "cpu memory" >"$TMP/cg/cgroup.controllers"
 for d in "" /work.slice /work.slice/a.service /work.slice/b.service; do
@@ -179,7 +180,7 @@ total = sum(float(m.group(2)) for m in re.finditer(r"^wattprof_channel_energy_jo
 a, b, top, ws = cg["/work.slice/a.service"], cg["/work.slice/b.service"], cg["/"], cg["/work.slice"]
 print(cg, total)
 ok = ("# TYPE wattprof_cgroup_energy_joules_total counter" in t and b > 0
-      and abs(a / b - 3) < 0.1 and abs(top / b - 0.5) < 0.05 and ws <= 0.01 * a
+      and abs(a / b - 3) < 0.1 and abs(top / b - 0.5) < 0.05 and ws <= 0.05 * a
       and 0.3 * total < sum(cg.values()) <= total and "wattprof_cgroup_truncated 0" in t)
 sys.exit(0 if ok else 1)' "$TMP/cg.txt"
 check "--cgroup-depth 1 folds deeper cgroups into their parent" "$PYTHON" -c '
