@@ -194,7 +194,12 @@ rm -r "$TMP/cg/work.slice/b.service"
 sleep 1.5
 check "a removed cgroup is shown by one more scrape, then dropped" sh -c "
 metrics() { $PYTHON -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:%s/metrics\" % sys.argv[1], timeout=5).read().decode())' \$1; }
-metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"' && sleep 1.2 && ! metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"'"
+metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"' || exit 1
+for i in \$(seq 25); do
+    sleep 0.2
+    metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"' || exit 0
+done
+exit 1"
 kill "$pid_g" "$pid_h" "$pid_k" "$cgw"
 WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none --cgroup-max 5000 2>"$TMP/cgbad.err"
 check "--cgroup-max beyond 4096 is a usage error" sh -c "[ $? -eq 2 ] && grep -q \"invalid value '5000'\" '$TMP/cgbad.err'"
