@@ -138,8 +138,9 @@ grep -qx 'err register: No such process' '$TMP/register.out'"
 # --- per-cgroup attribution on a fake cgroup v2 tree ------------------------------------
 # Usage grows with time at known rates (s of CPU per s): a.service 6, b.service 2, the
 # top's own processes 1, work.slice none of its own. Together far above what 2 CPUs can
-# be busy, so the energy is shared by these rates: 6:2:1, nothing for work.slice (up to
-# the moments when the daemon reads one file already rewritten and the next not yet).
+# be busy, so the energy is shared by these rates: 6:2:1, nothing for work.slice. Up to
+# 5-10 %: in a few walks the daemon reads one file already rewritten and the next not
+# yet, an error the following walk takes back, except for the last ones.
 mkdir -p "$TMP/cg/work.slice/a.service" "$TMP/cg/work.slice/b.service"
 echo "cpu memory" >"$TMP/cg/cgroup.controllers"
 for d in "" /work.slice /work.slice/a.service /work.slice/b.service; do
@@ -159,7 +160,7 @@ while True:
             os.rename(p + ".new", p)
         except OSError:
             pass  # removed by the test
-    time.sleep(0.01)' "$TMP/cg" 2>/dev/null &
+    time.sleep(0.002)' "$TMP/cg" 2>/dev/null &
 cgw=$!
 pids="$pids $cgw"
 export WATTPROF_CGROUPFS="$TMP/cg"
@@ -168,7 +169,7 @@ serve h --socket none --interval 20 --cgroup-depth 1
 serve k --socket none --interval 20 --cgroup-max 2
 unset WATTPROF_CGROUPFS
 check "serve names the cgroup hierarchy it attributes to" grep -q "energy per cgroup: v2 at $TMP/cg" "$TMP/g.err"
-sleep 3.5
+sleep 4.5
 metrics "$port_g" >"$TMP/cg.txt"
 metrics "$port_h" >"$TMP/cg1.txt"
 metrics "$port_k" >"$TMP/cg2.txt"
@@ -180,14 +181,14 @@ total = sum(float(m.group(2)) for m in re.finditer(r"^wattprof_channel_energy_jo
 a, b, top, ws = cg["/work.slice/a.service"], cg["/work.slice/b.service"], cg["/"], cg["/work.slice"]
 print(cg, total)
 ok = ("# TYPE wattprof_cgroup_energy_joules_total counter" in t and b > 0
-      and abs(a / b - 3) < 0.1 and abs(top / b - 0.5) < 0.05 and ws <= 0.05 * a
+      and abs(a / b - 3) < 0.15 and abs(top / b - 0.5) < 0.05 and ws <= 0.05 * a
       and 0.3 * total < sum(cg.values()) <= total and "wattprof_cgroup_truncated 0" in t)
 sys.exit(0 if ok else 1)' "$TMP/cg.txt"
 check "--cgroup-depth 1 folds deeper cgroups into their parent" "$PYTHON" -c '
 import re, sys
 cg = dict(re.findall(r"^wattprof_cgroup_energy_joules_total\{cgroup=\"([^\"]+)\",source=\"cpu-share\"\} ([0-9.]+)$", open(sys.argv[1]).read(), re.M))
 print(cg)
-sys.exit(0 if sorted(cg) == ["/", "/work.slice"] and abs(float(cg["/work.slice"]) / float(cg["/"]) - 8) < 0.3 else 1)' "$TMP/cg1.txt"
+sys.exit(0 if sorted(cg) == ["/", "/work.slice"] and abs(float(cg["/work.slice"]) / float(cg["/"]) - 8) < 0.8 else 1)' "$TMP/cg1.txt"
 check "--cgroup-max 2 shows two series and says it truncated" sh -c "
 [ \$(grep -c '^wattprof_cgroup_energy_joules_total{' '$TMP/cg2.txt') -eq 2 ] && grep -q '^wattprof_cgroup_truncated 1' '$TMP/cg2.txt'"
 rm -r "$TMP/cg/work.slice/b.service"
