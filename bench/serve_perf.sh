@@ -13,7 +13,7 @@ njobs=${3:-50}
 every=${4:-15}
 tmp=$(mktemp -d /tmp/wattprof-serve-perf-XXXXXX)
 pids=""
-trap 'kill $pids 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $pids 2>/dev/null || true; rm -rf "$tmp"' EXIT
 src=$(dirname "$0")/../tests/fixtures/sysfs/intel-2s-server/devices/virtual/powercap/intel-rapl
 top="$tmp/sys/devices/virtual/powercap/intel-rapl"
 mkdir -p "$top" "$tmp/sys/class/powercap"
