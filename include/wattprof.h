@@ -63,7 +63,8 @@ WATTPROF_API void wattprof_free(void *p);
 struct wattprof_ctx;
 
 /* Creates a context. Paths come from the environment: WATTPROF_SYSFS (default "/sys"),
- * WATTPROF_PROCFS ("/proc"), WATTPROF_DATA (the data/ directory); WATTPROF_SENSORS
+ * WATTPROF_PROCFS ("/proc"), WATTPROF_CGROUPFS (default "<sysfs>/fs/cgroup", read by
+ * wattprof serve), WATTPROF_DATA (the data/ directory); WATTPROF_SENSORS
  * (a backend list, as wattprof_ctx_set_backends) when set. Fails only with
  * -ENOMEM. Free with wattprof_ctx_free(). */
 WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out);
@@ -156,7 +157,8 @@ WATTPROF_API int wattprof_ctx_channel(const struct wattprof_ctx *ctx, size_t i, 
 struct wattprof_daemon;
 
 struct wattprof_daemon_config {
-    const char *listen;              /* "ADDR:PORT" of /metrics (port 0: any free port); NULL:
+    const char *listen;              /* "ADDR:PORT" or "[IPV6]:PORT" of /metrics (port 0: any
+                                        free port); NULL:
                                         127.0.0.1:9464; "" : no HTTP endpoint */
     const char *socket_path;         /* NULL: wattprof_daemon_default_socket(); "" : no socket */
     unsigned socket_mode;            /* permission bits of the socket; 0: 0660 */
@@ -167,6 +169,16 @@ struct wattprof_daemon_config {
     const char *auth_file;           /* NULL: /metrics open to all; else a file of mode 0600
                                         or stricter holding one line "user:password" that
                                         /metrics then asks for (HTTP basic auth) */
+    int no_cgroups;                  /* 1: no per-cgroup attribution in /metrics */
+    unsigned cgroup_depth;           /* deepest cgroup shown (the root is 0); 0: 3 */
+    unsigned cgroup_max;             /* most cgroups shown; 0: 256 (at most 4096) */
+    const char *tls_cert;            /* PEM certificate (chain) for HTTPS; NULL: plain HTTP */
+    const char *tls_key;             /* its PEM private key: a file only its owner can read */
+    int drop_capabilities;           /* 1: once the sensors are open and the socket and port
+                                        bound, before any thread starts: no new privileges,
+                                        an empty bounding set, no capability left */
+    int keep_setid_capabilities;     /* with drop_capabilities: keep CAP_SETUID/CAP_SETGID
+                                        in the main thread, to become another user after */
 };
 
 /* The socket path `wattprof serve` uses by default: /run/wattprof/wattprof.sock as root,
@@ -193,6 +205,10 @@ WATTPROF_API int wattprof_daemon_reload(struct wattprof_daemon *d);
  * serving. Borrowed from d. */
 WATTPROF_API const char *wattprof_daemon_listen_address(const struct wattprof_daemon *d);
 WATTPROF_API const char *wattprof_daemon_socket_path(const struct wattprof_daemon *d);
+
+/* The cgroup hierarchy /metrics attributes energy to, e.g. "v2 at /sys/fs/cgroup" or
+ * "v1 at /sys/fs/cgroup/cpuacct"; "" when none (or --cgroup-depth 0). Borrowed from d. */
+WATTPROF_API const char *wattprof_daemon_cgroup_hierarchy(const struct wattprof_daemon *d);
 
 /* Number of channels served, and of backends that failed at start. */
 WATTPROF_API size_t wattprof_daemon_channel_count(const struct wattprof_daemon *d);

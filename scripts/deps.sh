@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="gcc meson ninja-build pkg-config libsqlite3-dev libyaml-dev libmicrohttpd-dev"
-test_pkgs="$build_pkgs libcmocka-dev python3 python3-torch python3-sklearn python3-pytest libopenblas0-pthread python3-numpy prometheus wrk libxml2-utils chromium fonts-dejavu-core"
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-torch python3-sklearn python3-pytest libopenblas0-pthread python3-numpy prometheus wrk libxml2-utils chromium fonts-dejavu-core openssl curl"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

@@ -4,13 +4,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -18,7 +16,8 @@
 
 static const char serve_usage[] =
     "usage: wattprof serve [options]\n"
-    "  -l, --listen ADDR:PORT         /metrics address (default 127.0.0.1:9464; 'none': off)\n"
+    "  -l, --listen ADDR:PORT         /metrics address (default 127.0.0.1:9464; IPv6 in\n"
+    "                                 brackets: [::1]:9464; port 0: any; 'none': off)\n"
     "  -s, --socket PATH              Unix socket (default /run/wattprof/wattprof.sock as\n"
     "                                 root, else $XDG_RUNTIME_DIR/wattprof.sock; 'none': off)\n"
     "      --socket-mode MODE         octal permissions of the socket (default 0660)\n"
@@ -28,11 +27,27 @@ static const char serve_usage[] =
     "                                 (default 50; see docs/daemon.md, PLATYPUS)\n"
     "      --auth-file FILE           /metrics asks for the 'user:password' in FILE (HTTP\n"
     "                                 basic auth; FILE must be mode 0600 or stricter)\n"
-    "  -u, --user USER                as root: become USER once the sensors are open and\n"
-    "                                 the socket and port are bound (all capabilities go)\n"
-    "SIGHUP re-opens the sensors; SIGTERM or SIGINT stop.\n";
+    "  -u, --user USER                as root: also become USER once the sensors are open\n"
+    "                                 and the socket and port are bound\n"
+    "      --tls-cert FILE            serve /metrics over HTTPS with this PEM certificate\n"
+    "      --tls-key FILE             and this PEM key (mode 0600 or stricter)\n"
+    "      --cgroup-depth N           per-cgroup energy down to depth N (default 3; 0: off)\n"
+    "      --cgroup-max N             at most N cgroup series (default 256, at most 4096)\n"
+    "Once the sensors are open and the socket and port bound, serve drops every\n"
+    "capability (and sets no_new_privs). SIGHUP re-opens the sensors without them:\n"
+    "counters that needed a capability become unavailable until a restart. SIGTERM\n"
+    "or SIGINT stop. Energy per cgroup: WATTPROF_CGROUPFS replaces /sys/fs/cgroup.\n";
 
-enum { OPT_MODE = 400, OPT_GROUP, OPT_MIN_CLIENT, OPT_AUTH };
+enum {
+    OPT_MODE = 400,
+    OPT_GROUP,
+    OPT_MIN_CLIENT,
+    OPT_AUTH,
+    OPT_CG_DEPTH,
+    OPT_CG_MAX,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY
+};
 
 static int parse_uint(const char *s, int base, unsigned long max, unsigned *out)
 {
@@ -83,6 +98,19 @@ static int parse_option(int c, struct wattprof_daemon_config *cfg)
         return parse_group(optarg, &cfg->socket_gid);
     case 'i':
         return parse_uint(optarg, 10, 3600000, &cfg->interval_ms) < 0 || !cfg->interval_ms ? -1 : 0;
+    case OPT_TLS_CERT:
+        cfg->tls_cert = optarg;
+        return 0;
+    case OPT_TLS_KEY:
+        cfg->tls_key = optarg;
+        return 0;
+    case OPT_CG_DEPTH:
+        if (parse_uint(optarg, 10, 64, &cfg->cgroup_depth) < 0)
+            return -1;
+        cfg->no_cgroups = cfg->cgroup_depth == 0;
+        return 0;
+    case OPT_CG_MAX:
+        return parse_uint(optarg, 10, 4096, &cfg->cgroup_max) < 0 || !cfg->cgroup_max ? -1 : 0;
     case OPT_MIN_CLIENT:
         return parse_uint(optarg, 10, 3600000, &cfg->min_client_interval_ms) < 0 ||
                        !cfg->min_client_interval_ms
@@ -103,6 +131,10 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
         { "min-client-interval", required_argument, NULL, OPT_MIN_CLIENT },
         { "user", required_argument, NULL, 'u' },
         { "auth-file", required_argument, NULL, OPT_AUTH },
+        { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+        { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+        { "cgroup-depth", required_argument, NULL, OPT_CG_DEPTH },
+        { "cgroup-max", required_argument, NULL, OPT_CG_MAX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -126,18 +158,10 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
     return 0;
 }
 
-/* Empties the capability bounding set, so that nothing can gain a capability back;
- * needs CAP_SETPCAP, which root has. */
-static void drop_bounding_set(void)
-{
-    for (int cap = 0; cap <= CAP_LAST_CAP + 32; cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
-            break; /* past the kernel's last capability */
-}
-
-/* Becomes `user` (name or uid): its groups, gid and uid. The sensors' fds stay open, so
- * reading root-only counters and perf events goes on; setuid() to a non-root uid clears
- * the permitted and effective capabilities. Returns 0 or -1 (printed). */
+/* Becomes `user` (name or uid): its groups, gid and uid, in every thread. The sensors'
+ * fds stay open, so reading root-only counters and perf events goes on; the library
+ * left only CAP_SETUID and CAP_SETGID, which setuid() to a non-root uid clears. Returns 0
+ * or -1 (printed). */
 static int drop_privileges(const char *user)
 {
     const struct passwd *pw = getpwnam(user);
@@ -148,7 +172,6 @@ static int drop_privileges(const char *user)
         cli_error("--user: no such user '%s'", user);
         return -1;
     }
-    drop_bounding_set();
     if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
         setuid(pw->pw_uid) < 0) {
         cli_error("--user %s: cannot drop privileges: %s (run serve as root)", user,
@@ -162,26 +185,39 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
-/* Waits for signals: SIGHUP reloads, SIGTERM/SIGINT return. */
+/* Waits for signals: SIGHUP reloads, SIGTERM/SIGINT return. The sensors re-open without
+ * the capabilities dropped at start: what needed them comes back unavailable. */
 static void wait_signals(struct wattprof_daemon *d, const sigset_t *set)
 {
     for (;;) {
         int sig = 0;
+        size_t before = wattprof_daemon_channel_count(d);
         if (sigwait(set, &sig) != 0 || sig != SIGHUP)
             return;
-        if (wattprof_daemon_reload(d) < 0)
+        if (wattprof_daemon_reload(d) < 0) {
             cli_error("reload: %s", wattprof_daemon_errmsg(d));
-        else
-            fprintf(stderr, "wattprof: reloaded: %zu channels\n", wattprof_daemon_channel_count(d));
+            continue;
+        }
+        size_t now = wattprof_daemon_channel_count(d);
+        fprintf(stderr, "wattprof: reloaded: %zu channels\n", now);
+        if (now < before)
+            fprintf(stderr,
+                    "wattprof: reload: %zu channels fewer than before: serve dropped its "
+                    "capabilities after start (perf events need CAP_PERFMON, files of other "
+                    "owners CAP_DAC_READ_SEARCH); restart serve to open them again\n",
+                    before - now);
     }
 }
 
-static void announce(const struct wattprof_daemon *d)
+static void announce(const struct wattprof_daemon *d, int tls)
 {
     const char *addr = wattprof_daemon_listen_address(d);
     const char *path = wattprof_daemon_socket_path(d);
     fprintf(stderr, "wattprof: serving %zu channels%s%s%s%s%s\n", wattprof_daemon_channel_count(d),
-            *addr ? " on http://" : "", addr, *addr ? "/metrics" : "", *path ? " and " : "", path);
+            *addr ? (tls ? " on https://" : " on http://") : "", addr, *addr ? "/metrics" : "",
+            *path ? " and " : "", path);
+    if (*wattprof_daemon_cgroup_hierarchy(d))
+        fprintf(stderr, "wattprof: energy per cgroup: %s\n", wattprof_daemon_cgroup_hierarchy(d));
 }
 
 int cmd_serve(int argc, char **argv)
@@ -203,13 +239,15 @@ int cmd_serve(int argc, char **argv)
         cli_error("out of memory");
         goto out;
     }
+    cfg.drop_capabilities = 1;
+    cfg.keep_setid_capabilities = serve_user != NULL;
     if (wattprof_daemon_start(d, &cfg) < 0) {
         cli_error("%s", wattprof_daemon_errmsg(d));
         goto out;
     }
     if (serve_user && drop_privileges(serve_user) < 0)
         goto out;
-    announce(d);
+    announce(d, cfg.tls_cert != NULL);
     wait_signals(d, &set);
     status = 0;
 out:

@@ -62,6 +62,12 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
         return -ENOMEM;
     env_or(ctx->sysfs_root, sizeof(ctx->sysfs_root), "WATTPROF_SYSFS", "/sys");
     env_or(ctx->proc_root, sizeof(ctx->proc_root), "WATTPROF_PROCFS", "/proc");
+    const char *cgfs = getenv("WATTPROF_CGROUPFS");
+    if (cgfs && *cgfs)
+        snprintf(ctx->cgroup_root, sizeof(ctx->cgroup_root), "%s", cgfs);
+    else
+        snprintf(ctx->cgroup_root, sizeof(ctx->cgroup_root), "%.*s/fs/cgroup", PATH_MAX - 16,
+                 ctx->sysfs_root);
     /* installed data first; a build that was never installed reads the source tree's */
     const char *data =
         access(WATTPROF_DATADIR, R_OK) == 0 ? WATTPROF_DATADIR : WATTPROF_SOURCE_DATADIR;

@@ -11,6 +11,7 @@
 struct wattprof_ctx {
     char sysfs_root[PATH_MAX];
     char proc_root[PATH_MAX];
+    char cgroup_root[PATH_MAX]; /* $WATTPROF_CGROUPFS, else <sysfs_root>/fs/cgroup */
     char data_dir[PATH_MAX];
     char only[256];               /* backend filter, "" for all */
     const struct sensor_sys *sys; /* NULL: real system calls (tests set fakes) */

@@ -85,9 +85,9 @@ static void stop_sampling(struct wattprof_daemon *d)
     d->client_taken_ns = 0;
 }
 
-/* Opens the sensors and starts the sampler; with d->lock held. Nothing to read is not
- * an error: the daemon serves wattprof_up 0. */
-static int start_sampling(struct wattprof_daemon *d)
+/* Opens the sensors and readies the sampler (its thread starts in run_sampler); with
+ * d->lock held. Nothing to read is not an error: the daemon serves wattprof_up 0. */
+static int open_sampling(struct wattprof_daemon *d)
 {
     struct sensors_env env;
     struct sensor *active[SAMPLER_MAX_SENSORS];
@@ -102,14 +102,21 @@ static int start_sampling(struct wattprof_daemon *d)
     if (!d->sp)
         return daemon_errorf(d, -ENOMEM, "out of memory while starting the sampler");
     int r = sampler_init(d->sp, active, n, d->interval_ns);
-    if (r == 0)
-        r = sampler_start(d->sp);
     if (r < 0)
         return daemon_errorf(d, r, "cannot start sampling: %s", strerror(-r));
     d->n_chans = d->sp->n_channels;
     for (size_t i = 0; i < d->n_chans; i++)
         describe(&d->chans[i], d->sp->channels[i].sensor, d->sp->channels[i].ch);
     daemon_take_snapshot(d, &d->snap);
+    return 0;
+}
+
+/* Starts the sampler's thread; with d->lock held. */
+static int run_sampling(struct wattprof_daemon *d)
+{
+    int r = d->sp ? sampler_start(d->sp) : 0;
+    if (r < 0)
+        return daemon_errorf(d, r, "cannot start sampling: %s", strerror(-r));
     return 0;
 }
 
@@ -149,13 +156,29 @@ WATTPROF_API int wattprof_daemon_start(struct wattprof_daemon *d,
                                  "set; give --socket PATH");
         sock = path;
     }
+    int r = daemon_cgroups_open(d, cfg);
+    if (r < 0)
+        return r;
+    /* everything that needs privileges first (sensors, socket, port), then the drop,
+     * then the threads, which inherit the dropped capabilities */
     pthread_mutex_lock(&d->lock);
-    int r = start_sampling(d);
+    r = open_sampling(d);
+    pthread_mutex_unlock(&d->lock);
+    const char *listen = cfg->listen ? cfg->listen : DAEMON_DEFAULT_LISTEN;
+    if (r == 0)
+        r = daemon_sock_bind(d, sock, cfg->socket_mode ? cfg->socket_mode : 0660, cfg->socket_gid);
+    if (r == 0 && *listen)
+        r = daemon_http_bind(d, listen, cfg);
+    if (r == 0 && cfg->drop_capabilities)
+        r = daemon_drop_capabilities(d, cfg->keep_setid_capabilities);
+    pthread_mutex_lock(&d->lock);
+    if (r == 0)
+        r = run_sampling(d);
     pthread_mutex_unlock(&d->lock);
     if (r == 0)
-        r = daemon_sock_start(d, sock, cfg->socket_mode ? cfg->socket_mode : 0660, cfg->socket_gid);
-    if (r == 0 && (!cfg->listen || *cfg->listen))
-        r = daemon_http_start(d, cfg->listen ? cfg->listen : DAEMON_DEFAULT_LISTEN, cfg->auth_file);
+        r = daemon_sock_run(d);
+    if (r == 0 && *listen)
+        r = daemon_http_run(d, listen, cfg);
     return r;
 }
 
@@ -163,7 +186,9 @@ WATTPROF_API int wattprof_daemon_reload(struct wattprof_daemon *d)
 {
     pthread_mutex_lock(&d->lock);
     stop_sampling(d);
-    int r = start_sampling(d);
+    int r = open_sampling(d);
+    if (r == 0)
+        r = run_sampling(d);
     d->reloads++;
     pthread_mutex_unlock(&d->lock);
     return r;
@@ -196,6 +221,7 @@ WATTPROF_API void wattprof_daemon_free(struct wattprof_daemon *d)
     daemon_http_stop(d);
     daemon_sock_stop(d);
     stop_sampling(d);
+    cgroups_close(&d->cgroups);
     pthread_mutex_destroy(&d->lock);
     explicit_bzero(d->auth, sizeof(d->auth));
     free(d);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "cgroups.h"
 #include "daemon_proto.h"
 #include "sampler.h"
 #include "sensors.h"
@@ -61,9 +62,14 @@ struct wattprof_daemon {
     uint64_t reloads;
     struct daemon_job jobs[DAEMON_MAX_JOBS];
     size_t n_jobs;
-    uint64_t jobs_next_ns;   /* the next attribution tick */
-    uint64_t jobs_busy;      /* machine busy ticks at the last one, 0: none yet */
-    uint64_t jobs_energy_uj; /* included channels' energy then */
+    uint64_t jobs_next_ns;      /* the next attribution tick */
+    uint64_t jobs_busy;         /* machine busy ticks at the last one, 0: none yet */
+    uint64_t jobs_energy_uj;    /* included channels' energy then */
+    struct cgroups cgroups;     /* entries guarded by lock; the walk is the socket thread's */
+    uint64_t cgroups_next_ns;   /* the next walk */
+    uint64_t cgroups_busy_ns;   /* machine busy CPU time at the last walk */
+    uint64_t cgroups_energy_uj; /* included channels' energy then */
+    char cgroups_desc[PATH_MAX + 16];
 
     /* The socket thread: the listening socket, its clients, and the snapshot tick. */
     int listen_fd;
@@ -81,6 +87,8 @@ struct wattprof_daemon {
     int http_fd;
     char listen_addr[64];
     char auth[512]; /* "user:password" for /metrics, "": none */
+    char *tls_cert; /* PEM, heap; NULL: plain HTTP */
+    char *tls_key;  /* PEM, heap, wiped when freed */
 
     char errmsg[1024];
 };
@@ -92,21 +100,56 @@ int daemon_errorf(struct wattprof_daemon *d, int err, const char *fmt, ...)
 /* Copies the sampler's totals into snap; call with d->lock held. */
 void daemon_take_snapshot(struct wattprof_daemon *d, struct daemon_snap *snap);
 
-/* daemon_sock.c: binds the socket (mode, group) and starts the socket thread. */
-int daemon_sock_start(struct wattprof_daemon *d, const char *path, unsigned mode, long gid);
+/* daemon_sock.c: binds the socket (mode, group); starts the socket thread. */
+int daemon_sock_bind(struct wattprof_daemon *d, const char *path, unsigned mode, long gid);
+int daemon_sock_run(struct wattprof_daemon *d);
 void daemon_sock_stop(struct wattprof_daemon *d);
 
-/* daemon_jobs.c, all with d->lock held: registers PID's tree as JOB for a client of
- * uid peer_uid (-ESRCH, -EPERM: not the client's process, -ENOSPC); attributes the
- * energy since the last tick; formats wattprof_job_energy_joules_total into buf and
- * drops ended jobs that a scrape has shown. */
+/* daemon_jobs.c: registers PID's tree as JOB for a client of uid peer_uid (-ESRCH,
+ * -EPERM: not the client's process, -ENOSPC; d->lock held); attributes the energy since
+ * the last tick (socket thread, without the lock: it reads /proc first, then takes it);
+ * formats wattprof_job_energy_joules_total into buf and drops ended jobs that a scrape
+ * has shown (d->lock held). */
 int daemon_jobs_register(struct wattprof_daemon *d, int pid, const char *job, long peer_uid);
 void daemon_jobs_tick(struct wattprof_daemon *d, uint64_t now);
 size_t daemon_jobs_format(struct wattprof_daemon *d, char *buf, size_t size, uint64_t now);
 
-/* daemon_http.c: /metrics on addr ("HOST:PORT"), with basic auth from auth_file unless
- * it is NULL. */
-int daemon_http_start(struct wattprof_daemon *d, const char *addr, const char *auth_file);
+/* The energy of the channels included in the total, in the current snapshot (d->lock
+ * held); the machine's busy CPU time from <proc>/stat in ticks (0 if unreadable). */
+uint64_t daemon_included_energy(const struct wattprof_daemon *d);
+uint64_t daemon_busy_ticks(const struct wattprof_daemon *d);
+
+/* daemon_cgroups.c: finds the cgroup hierarchy (not an error when there is none);
+ * walks it at most every second without the lock and attributes with it (socket
+ * thread); formats wattprof_cgroup_energy_joules_total (d->lock held). */
+int daemon_cgroups_open(struct wattprof_daemon *d, const struct wattprof_daemon_config *cfg);
+void daemon_cgroups_tick(struct wattprof_daemon *d, uint64_t now);
+size_t daemon_cgroups_format(struct wattprof_daemon *d, char *buf, size_t size);
+
+/* A Prometheus label value: \\, \" and \n escaped (daemon_http.c). */
+void daemon_label_escape(char *out, size_t size, const char *in);
+
+/* daemon_http.c: /metrics on addr ("HOST:PORT", "[IPV6]:PORT"), with cfg's basic auth
+ * and TLS when given: bind reads the files, loads libmicrohttpd and binds the port; run
+ * starts serving (MHD's thread). daemon_http_stop undoes either. */
+int daemon_http_bind(struct wattprof_daemon *d, const char *addr,
+                     const struct wattprof_daemon_config *cfg);
+int daemon_http_run(struct wattprof_daemon *d, const char *addr,
+                    const struct wattprof_daemon_config *cfg);
+
+/* daemon_caps.c: PR_SET_NO_NEW_PRIVS, an empty bounding set (when allowed to change it)
+ * and no capability left in the calling thread, except CAP_SETUID and CAP_SETGID with
+ * keep_setid (for a later setuid). Call it before starting threads: they inherit it. */
+int daemon_drop_capabilities(struct wattprof_daemon *d, int keep_setid);
+
+/* daemon_tls.c: reads the file of `option` into buf (NUL-terminated); a secret must be a
+ * regular file only its owner can read. Returns its length, or a negative errno with the
+ * fix in errmsg. daemon_tls_load reads the certificate and key (both or neither) into
+ * d->tls_cert / d->tls_key; daemon_tls_free wipes and frees them. */
+int daemon_read_file(struct wattprof_daemon *d, const char *option, const char *path, int secret,
+                     char *buf, size_t size);
+int daemon_tls_load(struct wattprof_daemon *d, const char *cert, const char *key);
+void daemon_tls_free(struct wattprof_daemon *d);
 void daemon_http_stop(struct wattprof_daemon *d);
 /* The exposition text of the current snapshot (heap, caller frees), or NULL. Takes the
  * lock. */

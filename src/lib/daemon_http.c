@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define HTTP_MAX_CONNECTIONS 64
@@ -41,6 +39,7 @@ struct daemon_mhd_api {
     __typeof__(&MHD_basic_auth_get_username_password) basic_auth_get;
     __typeof__(&MHD_queue_basic_auth_fail_response) basic_auth_fail;
     __typeof__(&MHD_free) free;
+    __typeof__(&MHD_is_feature_supported) is_feature_supported;
 };
 
 /* Resolves one symbol into *slot; returns 0 or -1. */
@@ -70,7 +69,8 @@ static int mhd_load(struct wattprof_daemon *d)
         mhd_sym(a->lib, "MHD_destroy_response", &a->destroy_response) < 0 ||
         mhd_sym(a->lib, "MHD_basic_auth_get_username_password", &a->basic_auth_get) < 0 ||
         mhd_sym(a->lib, "MHD_queue_basic_auth_fail_response", &a->basic_auth_fail) < 0 ||
-        mhd_sym(a->lib, "MHD_free", &a->free) < 0)
+        mhd_sym(a->lib, "MHD_free", &a->free) < 0 ||
+        mhd_sym(a->lib, "MHD_is_feature_supported", &a->is_feature_supported) < 0)
         return daemon_errorf(d, -EIO, "%s lacks a function wattprof needs", MHD_LIBRARY);
     return 0;
 }
@@ -102,8 +102,7 @@ static void put(struct text *t, const char *fmt, ...)
     t->len = n < 0 ? t->size : t->len + (size_t)n;
 }
 
-/* A label value as the exposition format wants it: \\, \" and \n escaped. */
-static void escape(char *out, size_t size, const char *in)
+void daemon_label_escape(char *out, size_t size, const char *in)
 {
     size_t n = 0;
     for (; *in && n + 2 < size; in++) {
@@ -140,7 +139,7 @@ static void put_channels(struct text *t, const struct wattprof_daemon *d)
                "Energy of a channel since wattprof serve started or reloaded.");
     for (size_t i = 0; i < d->n_chans; i++) {
         const struct daemon_proto_channel *c = &d->chans[i];
-        escape(name, sizeof(name), c->name);
+        daemon_label_escape(name, sizeof(name), c->name);
         put(t,
             "wattprof_channel_energy_joules_total{channel=\"%s\",kind=\"%s\",provenance=\"%s\","
             "source=\"%s\"} %llu.%06llu\n",
@@ -153,7 +152,8 @@ static void put_channels(struct text *t, const struct wattprof_daemon *d)
 char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
 {
     struct text t = { NULL,
-                      4096 + SAMPLER_MAX_CHANNELS * 320 + SENSORS_MAX * 96 + DAEMON_MAX_JOBS * 160,
+                      4096 + SAMPLER_MAX_CHANNELS * 320 + SENSORS_MAX * 96 + DAEMON_MAX_JOBS * 160 +
+                          d->cgroups.cap_entries * (2 * CGROUPS_PATH_MAX + 96),
                       0 };
     t.buf = malloc(t.size);
     if (!t.buf)
@@ -165,6 +165,8 @@ char *daemon_http_metrics(struct wattprof_daemon *d, size_t *len)
     put_channels(&t, d);
     if (t.len < t.size)
         t.len += daemon_jobs_format(d, t.buf + t.len, t.size - t.len, sensor_now_ns());
+    if (t.len < t.size)
+        t.len += daemon_cgroups_format(d, t.buf + t.len, t.size - t.len);
     put_family(&t, "wattprof_sampler_samples_total", "counter", "Sampler ticks done.");
     put(&t, "wattprof_sampler_samples_total %llu\n", (unsigned long long)d->snap.samples);
     put_family(&t, "wattprof_sampler_overruns_total", "counter",
@@ -276,71 +278,99 @@ static void no_log(void *cls, const char *fmt, va_list ap)
     (void)ap; /* the library never prints (STYLE.md §1) */
 }
 
-/* "HOST:PORT" with an IPv4 host; -EINVAL naming what is wrong. */
-static int parse_addr(struct wattprof_daemon *d, const char *addr, struct sockaddr_in *sa)
+/* "HOST:PORT": an IPv4 address, or an IPv6 one in brackets ("[::1]:9464"); -EINVAL
+ * naming what is wrong. */
+static int parse_addr(struct wattprof_daemon *d, const char *addr, struct sockaddr_storage *ss)
 {
-    char host[INET_ADDRSTRLEN];
+    char host[INET6_ADDRSTRLEN];
     const char *colon = strrchr(addr, ':');
+    const char *h = addr;
+    size_t hlen = colon ? (size_t)(colon - addr) : 0;
     char *end;
-    if (!colon || (size_t)(colon - addr) >= sizeof(host))
+    if (!colon)
         return daemon_errorf(d, -EINVAL, "--listen '%s' is not ADDR:PORT", addr);
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+    if (addr[0] == '[') {
+        if (hlen < 2 || colon[-1] != ']')
+            return daemon_errorf(d, -EINVAL, "--listen '%s': write an IPv6 address as [ADDR]:PORT",
+                                 addr);
+        h++;
+        hlen -= 2;
+    } else if (memchr(addr, ':', hlen)) {
+        return daemon_errorf(
+            d, -EINVAL, "--listen '%s': put an IPv6 address in brackets, e.g. [::1]:9464", addr);
+    }
+    if (hlen >= sizeof(host))
+        return daemon_errorf(d, -EINVAL, "--listen '%s': the address is too long", addr);
+    snprintf(host, sizeof(host), "%.*s", (int)hlen, h);
     errno = 0;
     unsigned long port = strtoul(colon + 1, &end, 10);
     if (errno || *end || colon[1] < '0' || colon[1] > '9' || port > 65535)
         return daemon_errorf(d, -EINVAL, "--listen '%s': the port must be 0 to 65535", addr);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return daemon_errorf(d, -EINVAL, "--listen '%s': '%s' is not an IPv4 address", addr, host);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (addr[0] != '[') {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+            return daemon_errorf(d, -EINVAL, "--listen '%s': '%s' is not an IPv4 address", addr,
+                                 host);
+        return 0;
+    }
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+        return daemon_errorf(d, -EINVAL, "--listen '%s': '%s' is not an IPv6 address", addr, host);
     return 0;
+}
+
+/* "ADDR:PORT" or "[ADDR]:PORT" of a bound socket, into d->listen_addr. */
+static void name_listen_addr(struct wattprof_daemon *d, const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(d->listen_addr, sizeof(d->listen_addr), "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else {
+        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+        snprintf(d->listen_addr, sizeof(d->listen_addr), "%s:%u", host, ntohs(in4->sin_port));
+    }
 }
 
 static int listen_tcp(struct wattprof_daemon *d, const char *addr)
 {
-    struct sockaddr_in sa = { 0 };
-    socklen_t salen = sizeof(sa);
+    struct sockaddr_storage ss = { 0 };
     int one = 1;
-    int r = parse_addr(d, addr, &sa);
+    int r = parse_addr(d, addr, &ss);
     if (r < 0)
         return r;
-    d->http_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    socklen_t salen =
+        ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    d->http_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (d->http_fd < 0)
-        return daemon_errorf(d, -errno, "cannot create a socket: %s", strerror(errno));
+        return daemon_errorf(d, -errno, "cannot create a socket for %s: %s", addr, strerror(errno));
     setsockopt(d->http_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(d->http_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+    if (bind(d->http_fd, (struct sockaddr *)&ss, salen) < 0 ||
         listen(d->http_fd, HTTP_MAX_CONNECTIONS) < 0)
         return daemon_errorf(d, -errno, "cannot listen on %s: %s (give another --listen)", addr,
                              strerror(errno));
-    getsockname(d->http_fd, (struct sockaddr *)&sa, &salen);
-    inet_ntop(AF_INET, &sa.sin_addr, d->listen_addr, sizeof(d->listen_addr));
-    size_t n = strlen(d->listen_addr);
-    snprintf(d->listen_addr + n, sizeof(d->listen_addr) - n, ":%u", ntohs(sa.sin_port));
+    getsockname(d->http_fd, (struct sockaddr *)&ss, &salen);
+    name_listen_addr(d, &ss);
     return 0;
 }
 
 /* Reads "user:password" from path into d->auth; the file must be private to its owner. */
 static int load_auth(struct wattprof_daemon *d, const char *path)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return daemon_errorf(d, -errno, "cannot open --auth-file '%s': %s", path, strerror(errno));
-    ssize_t n = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 077))
-        n = read(fd, d->auth, sizeof(d->auth) - 1);
-    close(fd);
+    int n = daemon_read_file(d, "--auth-file", path, 1, d->auth, sizeof(d->auth));
     if (n < 0) {
         d->auth[0] = '\0';
-        return daemon_errorf(d, -EACCES,
-                             "--auth-file '%s' must be a regular file that only its owner can "
-                             "read (chmod 0600 '%s')",
-                             path, path);
+        return n;
     }
-    d->auth[n] = '\0';
     d->auth[strcspn(d->auth, "\r\n")] = '\0';
     const char *colon = strchr(d->auth, ':');
-    if (!colon || colon == d->auth || !colon[1] || (size_t)n >= sizeof(d->auth) - 1) {
+    if (!colon || colon == d->auth || !colon[1]) {
         explicit_bzero(d->auth, sizeof(d->auth));
         return daemon_errorf(d, -EINVAL, "--auth-file '%s' must hold one line 'user:password'",
                              path);
@@ -348,31 +378,59 @@ static int load_auth(struct wattprof_daemon *d, const char *path)
     return 0;
 }
 
-int daemon_http_start(struct wattprof_daemon *d, const char *addr, const char *auth_file)
+/* HTTPS needs a libmicrohttpd built with TLS (Debian's is, with GnuTLS). */
+static int check_tls(struct wattprof_daemon *d)
 {
-    sigset_t all, old;
-    int r = auth_file ? load_auth(d, auth_file) : 0;
-    if (r < 0)
-        return r;
-    r = mhd_load(d);
+    if (!d->tls_cert || d->mhd_api->is_feature_supported(MHD_FEATURE_TLS) == MHD_YES)
+        return 0;
+    return daemon_errorf(d, -ENOTSUP,
+                         "%s here was built without TLS: install Debian's libmicrohttpd12 (built "
+                         "with GnuTLS), or leave out --tls-cert/--tls-key and put a "
+                         "TLS-terminating proxy in front",
+                         MHD_LIBRARY);
+}
+
+int daemon_http_bind(struct wattprof_daemon *d, const char *addr,
+                     const struct wattprof_daemon_config *cfg)
+{
+    int r = cfg->auth_file ? load_auth(d, cfg->auth_file) : 0;
+    if (r == 0)
+        r = daemon_tls_load(d, cfg->tls_cert, cfg->tls_key);
+    if (r == 0)
+        r = mhd_load(d);
+    if (r == 0)
+        r = check_tls(d);
     if (r == 0)
         r = listen_tcp(d, addr);
-    if (r < 0) {
-        mhd_unload(d);
-        return r;
-    }
+    return r; /* daemon_http_stop undoes what was done */
+}
+
+int daemon_http_run(struct wattprof_daemon *d, const char *addr,
+                    const struct wattprof_daemon_config *cfg)
+{
+    sigset_t all, old;
+    /* the key and certificate: in memory, read by GnuTLS when the daemon starts */
+    struct MHD_OptionItem tls[] = {
+        { d->tls_key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, d->tls_key },
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, d->tls_cert },
+        { MHD_OPTION_END, 0, NULL },
+    };
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     d->mhd = d->mhd_api->start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, d, MHD_OPTION_LISTEN_SOCKET,
-        d->http_fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER, no_log, NULL, MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | (d->tls_key ? MHD_USE_TLS : 0), 0, NULL, NULL, on_request,
+        d, MHD_OPTION_LISTEN_SOCKET, d->http_fd, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER,
+        no_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!d->mhd) {
-        mhd_unload(d);
+    if (!d->mhd && d->tls_key)
+        return daemon_errorf(d, -EINVAL,
+                             "cannot start HTTPS on %s: check that --tls-cert '%s' and "
+                             "--tls-key '%s' are a PEM certificate and its private key",
+                             addr, cfg->tls_cert, cfg->tls_key);
+    if (!d->mhd)
         return daemon_errorf(d, -EIO, "cannot start the HTTP server on %s", addr);
-    }
     d->http_fd = -1; /* MHD owns it now */
     return 0;
 }
@@ -383,6 +441,7 @@ void daemon_http_stop(struct wattprof_daemon *d)
         d->mhd_api->stop_daemon(d->mhd);
     d->mhd = NULL;
     mhd_unload(d);
+    daemon_tls_free(d);
     if (d->http_fd >= 0)
         close(d->http_fd);
     d->http_fd = -1;

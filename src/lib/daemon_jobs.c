@@ -14,6 +14,7 @@
 
 #include "ctx.h"
 #include "procstat.h"
+#include "sysfs.h"
 
 #define JOBS_PERIOD_NS 100000000ull /* /proc is walked at most this often */
 #define JOBS_MAX_PROCS 32768
@@ -35,12 +36,8 @@ static int read_proc(const char *proc_root, const char *name, struct jobs_proc *
 {
     char path[PATH_MAX + 300], buf[1024];
     snprintf(path, sizeof(path), "%s/%s/stat", proc_root, name);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    if (sysfs_read_str(path, buf, sizeof(buf)) < 0)
         return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
     const char *s = strrchr(buf, ')');
     unsigned long long ut, st, cut, cst, start;
     if (!s || sscanf(s + 2,
@@ -77,18 +74,47 @@ static const struct jobs_proc *find_proc(const struct jobs_proc *v, size_t n, in
     return bsearch(&key, v, n, sizeof(*v), proc_cmp);
 }
 
-/* CPU ticks of the tree under root (root included). */
-static uint64_t tree_ticks(const struct jobs_proc *v, size_t n, int root)
+/* A registered root as seen by one scan of /proc. */
+struct jobs_root {
+    int pid;
+    int found;
+    uint64_t start; /* the root's starttime */
+    uint64_t ticks; /* CPU ticks of its tree, itself included */
+};
+
+static int root_cmp(const void *a, const void *b)
 {
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct jobs_proc *p = &v[i];
-        for (int depth = 0; p && depth < 64 && p->pid != root && p->pid > 1; depth++)
-            p = find_proc(v, n, p->ppid);
-        if (p && p->pid == root)
-            total += v[i].ticks;
+    const struct jobs_root *x = a, *y = b;
+    return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Scans <proc_root> and measures each root's tree: every process adds its ticks to each
+ * registered ancestor (itself included). Without the lock. Returns 0 or -ENOMEM. */
+static int measure_roots(const char *proc_root, struct jobs_root *roots, size_t n_roots)
+{
+    size_t n = 0;
+    struct jobs_proc *v = scan_procs(proc_root, &n);
+    if (!v)
+        return -ENOMEM;
+    qsort(roots, n_roots, sizeof(*roots), root_cmp);
+    for (size_t k = 0; k < n_roots; k++) {
+        const struct jobs_proc *p = find_proc(v, n, roots[k].pid);
+        roots[k].found = p != NULL;
+        roots[k].start = p ? p->start : 0;
+        roots[k].ticks = 0;
     }
-    return total;
+    for (size_t i = 0; i < n; i++) {
+        const struct jobs_proc *q = &v[i];
+        for (int depth = 0; q && depth < 64; depth++) {
+            struct jobs_root key = { .pid = q->pid };
+            struct jobs_root *r = bsearch(&key, roots, n_roots, sizeof(*roots), root_cmp);
+            if (r)
+                r->ticks += v[i].ticks;
+            q = q->pid > 1 ? find_proc(v, n, q->ppid) : NULL;
+        }
+    }
+    free(v);
+    return 0;
 }
 
 static void remove_job(struct wattprof_daemon *d, size_t i)
@@ -97,13 +123,14 @@ static void remove_job(struct wattprof_daemon *d, size_t i)
 }
 
 /* A tree that ended: its energy goes to a live entry of the same job, else it waits for
- * one scrape (daemon_jobs_format). */
-static void job_gone(struct wattprof_daemon *d, size_t i, uint64_t now)
+ * one scrape (daemon_jobs_format). Removing moves the last entry (and its delta) to i. */
+static void job_gone(struct wattprof_daemon *d, size_t i, uint64_t now, uint64_t *delta)
 {
     for (size_t k = 0; k < d->n_jobs; k++) {
         if (k != i && !d->jobs[k].gone && strcmp(d->jobs[k].name, d->jobs[i].name) == 0) {
             d->jobs[k].energy_uj += d->jobs[i].energy_uj;
             remove_job(d, i);
+            delta[i] = delta[d->n_jobs];
             return;
         }
     }
@@ -111,36 +138,32 @@ static void job_gone(struct wattprof_daemon *d, size_t i, uint64_t now)
     d->jobs[i].gone_ns = now;
 }
 
-/* Updates every live job's CPU ticks; returns the sum of their new ticks. Gone jobs
- * are marked, or folded into a live one (which moves entries: walk from the end). */
-static uint64_t update_trees(struct wattprof_daemon *d, uint64_t now, uint64_t *delta)
+/* Updates every live job's CPU ticks from the measured roots; returns the sum of their
+ * new ticks. Gone jobs are marked, or folded into a live one (walk from the end). */
+static uint64_t update_trees(struct wattprof_daemon *d, uint64_t now, const struct jobs_root *roots,
+                             size_t n_roots, uint64_t *delta)
 {
-    size_t n = 0;
     uint64_t sum = 0;
-    struct jobs_proc *v = scan_procs(d->ctx->proc_root, &n);
-    if (!v)
-        return 0;
     for (size_t i = d->n_jobs; i-- > 0;) {
         struct daemon_job *j = &d->jobs[i];
-        const struct jobs_proc *root = find_proc(v, n, j->pid);
+        struct jobs_root key = { .pid = j->pid };
+        const struct jobs_root *r = bsearch(&key, roots, n_roots, sizeof(*roots), root_cmp);
         delta[i] = 0;
-        if (j->gone)
-            continue;
-        if (!root || (j->start && root->start != j->start)) {
-            job_gone(d, i, now);
+        if (j->gone || !r)
+            continue; /* ended before, or registered since the scan */
+        if (!r->found || (j->start && r->start != j->start)) {
+            job_gone(d, i, now, delta);
             continue;
         }
-        uint64_t t = tree_ticks(v, n, j->pid);
-        delta[i] = j->start && t > j->cpu_ticks ? t - j->cpu_ticks : 0;
-        j->start = root->start;
-        j->cpu_ticks = t;
+        delta[i] = j->start && r->ticks > j->cpu_ticks ? r->ticks - j->cpu_ticks : 0;
+        j->start = r->start;
+        j->cpu_ticks = r->ticks;
         sum += delta[i];
     }
-    free(v);
     return sum;
 }
 
-static uint64_t included_energy(const struct wattprof_daemon *d)
+uint64_t daemon_included_energy(const struct wattprof_daemon *d)
 {
     uint64_t e = 0;
     for (size_t i = 0; i < d->n_chans; i++)
@@ -149,7 +172,7 @@ static uint64_t included_energy(const struct wattprof_daemon *d)
     return e;
 }
 
-static uint64_t busy_ticks(const struct wattprof_daemon *d)
+uint64_t daemon_busy_ticks(const struct wattprof_daemon *d)
 {
     char path[PATH_MAX + 8], buf[4096];
     struct procstat_cpu cpu = { 0 };
@@ -163,24 +186,42 @@ static uint64_t busy_ticks(const struct wattprof_daemon *d)
     return procstat_parse(buf, &cpu) == 0 ? cpu.busy_ticks : 0;
 }
 
+/* The live jobs' roots, under the lock; 0 when no attribution is due. */
+static size_t due_roots(struct wattprof_daemon *d, uint64_t now, struct jobs_root *roots)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; now >= d->jobs_next_ns && i < d->n_jobs; i++)
+        if (!d->jobs[i].gone)
+            roots[n++] = (struct jobs_root){ .pid = d->jobs[i].pid };
+    pthread_mutex_unlock(&d->lock);
+    return n;
+}
+
 void daemon_jobs_tick(struct wattprof_daemon *d, uint64_t now)
 {
     uint64_t delta[DAEMON_MAX_JOBS];
-    if (d->n_jobs == 0 || now < d->jobs_next_ns)
+    struct jobs_root roots[DAEMON_MAX_JOBS];
+    size_t n_roots = due_roots(d, now, roots);
+    /* /proc and /proc/stat are read without the lock: scrapes never wait for them */
+    if (n_roots == 0 || measure_roots(d->ctx->proc_root, roots, n_roots) < 0)
         return;
+    uint64_t busy = daemon_busy_ticks(d);
+    pthread_mutex_lock(&d->lock);
     d->jobs_next_ns = now + JOBS_PERIOD_NS;
-    uint64_t sum = update_trees(d, now, delta);
-    uint64_t busy = busy_ticks(d), energy = included_energy(d);
+    uint64_t sum = update_trees(d, now, roots, n_roots, delta);
+    uint64_t energy = daemon_included_energy(d);
     uint64_t d_busy = busy > d->jobs_busy ? busy - d->jobs_busy : 0;
     uint64_t d_energy = energy > d->jobs_energy_uj ? energy - d->jobs_energy_uj : 0;
     int primed = d->jobs_busy != 0;
     d->jobs_busy = busy;
     d->jobs_energy_uj = energy; /* after a reload the counters restart: no delta */
-    if (!primed || d_busy == 0)
-        return;
-    double scale = sum > d_busy ? 1.0 / (double)sum : 1.0 / (double)d_busy;
-    for (size_t i = 0; i < d->n_jobs; i++)
-        d->jobs[i].energy_uj += (double)d_energy * (double)delta[i] * scale;
+    if (primed && d_busy > 0) {
+        double scale = sum > d_busy ? 1.0 / (double)sum : 1.0 / (double)d_busy;
+        for (size_t i = 0; i < d->n_jobs; i++)
+            d->jobs[i].energy_uj += (double)d_energy * (double)delta[i] * scale;
+    }
+    pthread_mutex_unlock(&d->lock);
 }
 
 int daemon_jobs_register(struct wattprof_daemon *d, int pid, const char *job, long peer_uid)

@@ -209,8 +209,10 @@ static void refresh_snapshot(struct wattprof_daemon *d, uint64_t *next_ns)
         return;
     pthread_mutex_lock(&d->lock);
     daemon_take_snapshot(d, &d->snap);
-    daemon_jobs_tick(d, now);
     pthread_mutex_unlock(&d->lock);
+    /* these read /proc and the cgroup files first, then take the lock briefly */
+    daemon_jobs_tick(d, now);
+    daemon_cgroups_tick(d, now);
     *next_ns = now + d->interval_ns;
 }
 
@@ -254,7 +256,7 @@ static int start_thread(struct wattprof_daemon *d)
     return 0;
 }
 
-int daemon_sock_start(struct wattprof_daemon *d, const char *path, unsigned mode, long gid)
+int daemon_sock_bind(struct wattprof_daemon *d, const char *path, unsigned mode, long gid)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (*path) {
@@ -270,6 +272,11 @@ int daemon_sock_start(struct wattprof_daemon *d, const char *path, unsigned mode
         if (r < 0)
             return r;
     }
+    return 0;
+}
+
+int daemon_sock_run(struct wattprof_daemon *d)
+{
     return start_thread(d);
 }
 

@@ -116,6 +116,7 @@ for job in 111 222; do
     eval "job_$job=$!"
 done
 wait "$job_111" "$job_222"
+sleep 0.3 # the jobs' trees are walked every 100 ms: let the daemon see that they ended
 sock "$TMP/a.sock" 'print("\n".join(l.split("\t")[0] for l in ask("channels")[1:] if l.split("\t")[5] == "1"))' >"$TMP/included.txt"
 metrics "$port_a" >"$TMP/jobs.txt"
 check "/metrics attributes energy to both Slurm jobs, within the measured total" "$PYTHON" -c '
@@ -133,6 +134,80 @@ sock "$TMP/a.sock" 'print(ask("register 12x a")[0]); print(ask("register 9999999
 check "register refuses malformed requests and unknown processes" sh -c "
 grep -qx \"err register: expected 'register PID JOB'\" '$TMP/register.out' &&
 grep -qx 'err register: No such process' '$TMP/register.out'"
+
+# --- per-cgroup attribution on a fake cgroup v2 tree ------------------------------------
+# Usage grows with time at known rates (s of CPU per s): a.service 6, b.service 2, the
+# top's own processes 1, work.slice none of its own. Together far above what 2 CPUs can
+# be busy, so the energy is shared by these rates: 6:2:1, nothing for work.slice. Up to
+# 5-10 %: in a few walks the daemon reads one file already rewritten and the next not
+# yet, an error the following walk takes back, except for the last ones.
+mkdir -p "$TMP/cg/work.slice/a.service" "$TMP/cg/work.slice/b.service"
+echo "cpu memory" >"$TMP/cg/cgroup.controllers"
+for d in "" /work.slice /work.slice/a.service /work.slice/b.service; do
+    echo "usage_usec 0" >"$TMP/cg$d/cpu.stat"
+done
+"$PYTHON" -c '
+import os, sys, time
+root, t0 = sys.argv[1], time.monotonic()
+rates = {"": 9, "work.slice": 8, "work.slice/a.service": 6, "work.slice/b.service": 2}
+while True:
+    us = (time.monotonic() - t0) * 1e6
+    for rel, rate in rates.items():
+        p = os.path.join(root, rel, "cpu.stat")
+        if os.path.exists(os.path.join(root, rel + ".removed")):
+            continue  # the test removes it
+        try:
+            with open(p + ".new", "w") as f:
+                f.write("usage_usec %d\nuser_usec 0\nsystem_usec 0\n" % (us * rate))
+            os.rename(p + ".new", p)
+        except OSError:
+            pass  # removed by the test
+    time.sleep(0.002)' "$TMP/cg" 2>/dev/null &
+cgw=$!
+pids="$pids $cgw"
+export WATTPROF_CGROUPFS="$TMP/cg"
+serve g --socket none --interval 20
+serve h --socket none --interval 20 --cgroup-depth 1
+serve k --socket none --interval 20 --cgroup-max 2
+unset WATTPROF_CGROUPFS
+check "serve names the cgroup hierarchy it attributes to" grep -q "energy per cgroup: v2 at $TMP/cg" "$TMP/g.err"
+sleep 4.5
+metrics "$port_g" >"$TMP/cg.txt"
+metrics "$port_h" >"$TMP/cg1.txt"
+metrics "$port_k" >"$TMP/cg2.txt"
+check "/metrics shares energy among cgroups 6:2:1 by CPU time, within the measured total" "$PYTHON" -c '
+import re, sys
+t = open(sys.argv[1]).read()
+cg = {m.group(1): float(m.group(2)) for m in re.finditer(r"^wattprof_cgroup_energy_joules_total\{cgroup=\"([^\"]+)\",source=\"cpu-share\"\} ([0-9.]+)$", t, re.M)}
+total = sum(float(m.group(2)) for m in re.finditer(r"^wattprof_channel_energy_joules_total\{channel=\"([^\"]+)\",kind=\"counter\".*\} ([0-9.]+)$", t, re.M))
+a, b, top, ws = cg["/work.slice/a.service"], cg["/work.slice/b.service"], cg["/"], cg["/work.slice"]
+print(cg, total)
+ok = ("# TYPE wattprof_cgroup_energy_joules_total counter" in t and b > 0
+      and abs(a / b - 3) < 0.15 and abs(top / b - 0.5) < 0.05 and ws <= 0.05 * a
+      and 0.3 * total < sum(cg.values()) <= total and "wattprof_cgroup_truncated 0" in t)
+sys.exit(0 if ok else 1)' "$TMP/cg.txt"
+check "--cgroup-depth 1 folds deeper cgroups into their parent" "$PYTHON" -c '
+import re, sys
+cg = dict(re.findall(r"^wattprof_cgroup_energy_joules_total\{cgroup=\"([^\"]+)\",source=\"cpu-share\"\} ([0-9.]+)$", open(sys.argv[1]).read(), re.M))
+print(cg)
+sys.exit(0 if sorted(cg) == ["/", "/work.slice"] and abs(float(cg["/work.slice"]) / float(cg["/"]) - 8) < 0.8 else 1)' "$TMP/cg1.txt"
+check "--cgroup-max 2 shows two series and says it truncated" sh -c "
+[ \$(grep -c '^wattprof_cgroup_energy_joules_total{' '$TMP/cg2.txt') -eq 2 ] && grep -q '^wattprof_cgroup_truncated 1' '$TMP/cg2.txt'"
+touch "$TMP/cg/work.slice/b.service.removed"
+sleep 0.5 # the writer stops writing into it
+rm -r "$TMP/cg/work.slice/b.service"
+sleep 1.5
+check "a removed cgroup is shown by one more scrape, then dropped" sh -c "
+metrics() { $PYTHON -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:%s/metrics\" % sys.argv[1], timeout=5).read().decode())' \$1; }
+metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"' || exit 1
+for i in \$(seq 25); do
+    sleep 0.2
+    metrics $port_g | grep -q 'cgroup=\"/work.slice/b.service\"' || exit 0
+done
+exit 1"
+kill "$pid_g" "$pid_h" "$pid_k" "$cgw"
+WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none --cgroup-max 5000 2>"$TMP/cgbad.err"
+check "--cgroup-max beyond 4096 is a usage error" sh -c "[ $? -eq 2 ] && grep -q \"invalid value '5000'\" '$TMP/cgbad.err'"
 
 # --- bad input: the daemon keeps serving -------------------------------------------------
 "$PYTHON" -c '
@@ -162,14 +237,72 @@ serve d --socket /proc/wattprof-no/w.sock
 wait "$pid_d"
 check "an unwritable socket path is one clear error, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"cannot create the socket '/proc/wattprof-no/w.sock'\" '$TMP/d.err'"
 
+# --- IPv6 ------------------------------------------------------------------------------
+if ip -6 addr show lo 2>/dev/null | grep -q 'inet6 ::1/128'; then
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen '[::1]:0' --socket none 2>"$TMP/v6.err" &
+    pid_v6=$!
+    pids="$pids $pid_v6"
+    for _ in $(seq 200); do grep -q serving "$TMP/v6.err" && break; sleep 0.02; done
+    port_v6=$(sed -n 's/.*http:\/\/\[::1\]:\([0-9]*\)\/metrics.*/\1/p' "$TMP/v6.err")
+    check "--listen [::1]:0 serves /metrics over IPv6 loopback" sh -c "
+[ -n '$port_v6' ] && curl -sfg 'http://[::1]:$port_v6/metrics' | grep -q '^wattprof_up 1' &&
+! curl -sf -m 2 'http://127.0.0.1:$port_v6/metrics' >/dev/null"
+    kill "$pid_v6"
+else
+    ok "# SKIP IPv6 on loopback: no ::1 on lo here"
+fi
+for bad in '::1:9464' '[::1:9464' '[::zz]:9464' '[::1]:70000' '[::1]9464'; do
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen "$bad" --socket none 2>>"$TMP/v6bad.err"
+    echo "status $?" >>"$TMP/v6bad.err"
+done
+check "malformed IPv6 --listen addresses are refused, naming the fix" sh -c "
+[ \$(grep -c '^status 1' '$TMP/v6bad.err') -eq 5 ] &&
+grep -q \"'::1:9464': put an IPv6 address in brackets, e.g. \\[::1\\]:9464\" '$TMP/v6bad.err' &&
+grep -q \"'\\[::1:9464': write an IPv6 address as \\[ADDR\\]:PORT\" '$TMP/v6bad.err' &&
+grep -q \"'::zz' is not an IPv6 address\" '$TMP/v6bad.err' &&
+grep -q \"'\\[::1\\]:70000': the port must be 0 to 65535\" '$TMP/v6bad.err'"
+
+# --- without --user: every capability dropped once the sensors are open -------------------
+if [ "$(id -u)" = 0 ]; then
+    check "without --user, root's serve keeps no capability in any thread, no_new_privs set" sh -c "
+n=0
+for t in /proc/$pid_a/task/*; do
+    n=\$((n + 1))
+    for f in CapInh CapPrm CapEff CapBnd CapAmb; do grep -q \"^\$f:	0000000000000000\" \$t/status || exit 1; done
+    grep -q '^NoNewPrivs:	1' \$t/status || exit 1
+done
+[ \$n -ge 3 ]"
+    # Counters owned by another user: readable at start (as root, with CAP_DAC_OVERRIDE),
+    # not after a SIGHUP without capabilities: served as unavailable, said on stderr.
+    cp -a "$TMP/sys" "$TMP/sys2"
+    find "$TMP/sys2" -name energy_uj -exec chown 65534 {} +
+    WATTPROF_SYSFS="$TMP/sys2" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none 2>"$TMP/r.err" &
+    pid_r=$!
+    pids="$pids $pid_r"
+    for _ in $(seq 200); do grep -q serving "$TMP/r.err" && break; sleep 0.02; done
+    port_r=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/r.err")
+    check "counters of another owner are open at start" has_line '^wattprof_backend_up{backend="rapl-powercap"} 1' metrics "$port_r"
+    kill -HUP "$pid_r"
+    for _ in $(seq 100); do grep -q reloaded "$TMP/r.err" && break; sleep 0.02; done
+    check "after SIGHUP without capabilities they are unavailable, and serve says why" sh -c "
+grep -q 'channels fewer than before: serve dropped its capabilities after start' '$TMP/r.err' &&
+$PYTHON -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:$port_r/metrics\", timeout=5).read().decode())' |
+grep -q '^wattprof_backend_up{backend=\"rapl-powercap\"} 0'"
+    kill "$pid_r"
+else
+    ok "# SKIP capability drop needs root"
+fi
+
 # --- --user: privileges dropped once the sensors are open -------------------------------
 if [ "$(id -u)" = 0 ]; then
     serve u --socket "$TMP/u.sock" --socket-mode 0666 --interval 5 --min-client-interval 5 --user nobody
     check "--user nobody: the daemon runs as uid and gid 65534" sh -c "
 grep -q '^Uid:	65534	65534	65534	65534' /proc/$pid_u/status &&
 grep -q '^Gid:	65534	65534	65534	65534' /proc/$pid_u/status &&
-grep -q '^CapEff:	0000000000000000' /proc/$pid_u/status &&
-grep -q '^CapBnd:	0000000000000000' /proc/$pid_u/status"
+for t in /proc/$pid_u/task/*; do
+    grep -q '^CapEff:	0000000000000000' \$t/status && grep -q '^CapPrm:	0000000000000000' \$t/status &&
+    grep -q '^CapBnd:	0000000000000000' \$t/status || exit 1
+done"
     check "--user nobody: /metrics and the socket still give increasing energy" "$PYTHON" -c '
 import re, socket, sys, time, urllib.request
 def scrape():
@@ -214,6 +347,36 @@ a, b, c = get(None), get("scraper:wrong"), get("scraper:s3cret pass")
 print(a, b, c[0])
 sys.exit(0 if a[0] == 401 and "Basic" in a[1] and b[0] == 401 and c[0] == 200 and "wattprof_up 1" in c[1] else 1)' "$port_w"
 kill "$pid_w"
+
+# --- TLS on /metrics ----------------------------------------------------------------------
+if command -v openssl >/dev/null && command -v curl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+        -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other \
+        -keyout "$TMP/other.key" -out "$TMP/other.crt" 2>/dev/null
+    chmod 0644 "$TMP/tls.key"
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none \
+        --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key" 2>"$TMP/t0.err"
+    check "a --tls-key others can read is refused, exit 1" sh -c "[ $? -eq 1 ] && grep -q \"tls-key '$TMP/tls.key' must be a regular file that only its owner can read (chmod 0600\" '$TMP/t0.err'"
+    chmod 0600 "$TMP/tls.key" "$TMP/other.key"
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none \
+        --tls-cert "$TMP/tls.crt" 2>"$TMP/t1.err"
+    check "--tls-cert without --tls-key is refused" sh -c "[ $? -eq 1 ] && grep -q 'HTTPS needs both --tls-cert FILE and --tls-key FILE' '$TMP/t1.err'"
+    WATTPROF_SYSFS="$TMP/sys" "$WATTPROF" serve --listen 127.0.0.1:0 --socket none \
+        --tls-cert "$TMP/tls.crt" --tls-key "$TMP/other.key" 2>"$TMP/t2.err"
+    check "a key that does not match the certificate is one clear error" sh -c "[ $? -eq 1 ] && grep -q 'cannot start HTTPS on 127.0.0.1:0: check that --tls-cert' '$TMP/t2.err'"
+    serve t --socket none --tls-cert "$TMP/tls.crt" --tls-key "$TMP/tls.key"
+    check "serve announces https" grep -q "on https://127.0.0.1:$port_t/metrics" "$TMP/t.err"
+    check "/metrics over HTTPS verifies with the certificate and serves the metrics" sh -c "
+curl -sf --cacert '$TMP/tls.crt' 'https://127.0.0.1:$port_t/metrics' | grep -q '^wattprof_up 1'"
+    check "the HTTPS port refuses plain HTTP and an unknown CA" sh -c "
+! curl -sf -m 3 'http://127.0.0.1:$port_t/metrics' >/dev/null &&
+! curl -sf -m 3 --cacert '$TMP/other.crt' 'https://127.0.0.1:$port_t/metrics' >/dev/null"
+    kill "$pid_t"
+else
+    ok "# SKIP TLS needs openssl and curl (apt-get install openssl curl)"
+fi
 
 # --- wrk load test -----------------------------------------------------------------------
 if command -v wrk >/dev/null; then
