@@ -1,5 +1,7 @@
 /* Per-job attribution in wattprof serve: clients register the root of their process
- * tree with a job id ("register PID JOB"); every tick the daemon gives each live tree its
+ * tree with a job id ("register PID JOB"), or a process group ("register -PGID JOB":
+ * every process in the group, wherever it is in the tree, even after its leader ended);
+ * every walk the daemon gives each live tree or group its
  * share of the machine's busy CPU time (from /proc) times the energy the included
  * channels measured since the last tick. Shares are capped at 1 in total, so attributed
  * energy never exceeds measured energy (docs/daemon.md). */
@@ -16,12 +18,16 @@
 #include "procstat.h"
 #include "sysfs.h"
 
-#define JOBS_PERIOD_NS 100000000ull /* /proc is walked at most this often */
+/* /proc is walked at most this often. Once a second: the walk reads every process's
+ * stat file (most of the daemon's CPU with jobs registered), and CPU ticks of 10 ms give
+ * a share that is finer over 1 s than over 100 ms; a tree's last second is lost when it
+ * ends (docs/daemon.md). */
+#define JOBS_PERIOD_NS 1000000000ull
 #define JOBS_MAX_PROCS 32768
 #define JOBS_GONE_MAX_NS 600000000000ull /* a gone job nobody scrapes is dropped after this */
 
 struct jobs_proc {
-    int pid, ppid;
+    int pid, ppid, pgrp;
     uint64_t ticks; /* utime + stime + cutime + cstime */
     uint64_t start; /* starttime: tells a reused pid apart */
 };
@@ -41,9 +47,9 @@ static int read_proc(const char *proc_root, const char *name, struct jobs_proc *
     const char *s = strrchr(buf, ')');
     unsigned long long ut, st, cut, cst, start;
     if (!s || sscanf(s + 2,
-                     "%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu %llu %llu %*s %*s "
+                     "%*c %d %d %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu %llu %llu %*s %*s "
                      "%*s %*s %llu",
-                     &p->ppid, &ut, &st, &cut, &cst, &start) != 6)
+                     &p->ppid, &p->pgrp, &ut, &st, &cut, &cst, &start) != 7)
         return -1;
     p->pid = atoi(name);
     p->ticks = ut + st + cut + cst;
@@ -74,7 +80,7 @@ static const struct jobs_proc *find_proc(const struct jobs_proc *v, size_t n, in
     return bsearch(&key, v, n, sizeof(*v), proc_cmp);
 }
 
-/* A registered root as seen by one scan of /proc. */
+/* A registered root as seen by one scan of /proc (pid < 0: the process group -pid). */
 struct jobs_root {
     int pid;
     int found;
@@ -98,12 +104,20 @@ static int measure_roots(const char *proc_root, struct jobs_root *roots, size_t 
         return -ENOMEM;
     qsort(roots, n_roots, sizeof(*roots), root_cmp);
     for (size_t k = 0; k < n_roots; k++) {
-        const struct jobs_proc *p = find_proc(v, n, roots[k].pid);
+        const struct jobs_proc *p = roots[k].pid > 0 ? find_proc(v, n, roots[k].pid) : NULL;
         roots[k].found = p != NULL;
         roots[k].start = p ? p->start : 0;
         roots[k].ticks = 0;
     }
     for (size_t i = 0; i < n; i++) {
+        struct jobs_root group = { .pid = -v[i].pgrp };
+        struct jobs_root *g =
+            v[i].pgrp > 0 ? bsearch(&group, roots, n_roots, sizeof(*roots), root_cmp) : NULL;
+        if (g) { /* a group lives while any member does; it has no start time */
+            g->found = 1;
+            g->start = 1;
+            g->ticks += v[i].ticks;
+        }
         const struct jobs_proc *q = &v[i];
         for (int depth = 0; q && depth < 64; depth++) {
             struct jobs_root key = { .pid = q->pid };
@@ -228,7 +242,8 @@ int daemon_jobs_register(struct wattprof_daemon *d, int pid, const char *job, lo
 {
     char path[PATH_MAX + 32];
     struct stat st;
-    snprintf(path, sizeof(path), "%s/%d", d->ctx->proc_root, pid);
+    /* a group (pid < 0) is checked through its leader, which must still run */
+    snprintf(path, sizeof(path), "%s/%d", d->ctx->proc_root, pid < 0 ? -pid : pid);
     if (stat(path, &st) < 0)
         return -ESRCH;
     if (peer_uid != 0 && (uid_t)peer_uid != st.st_uid)

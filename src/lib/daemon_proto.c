@@ -51,7 +51,8 @@ int daemon_proto_parse_register(const char *line, size_t len, int *pid, char *jo
     buf[len - 9] = '\0';
     errno = 0;
     long v = strtol(buf, &end, 10);
-    if (errno || end == buf || *end != ' ' || v <= 0 || v > 0x3fffffff)
+    /* a negative PID names a process group, as for kill(2) */
+    if (errno || end == buf || *end != ' ' || v == 0 || v > 0x3fffffff || v < -0x3fffffff)
         return -EINVAL;
     for (const char *p = end + 1; *p; p++, n++)
         if (!job_char(*p) || n + 1 >= DAEMON_PROTO_JOB_MAX)

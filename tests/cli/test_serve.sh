@@ -116,7 +116,7 @@ for job in 111 222; do
     eval "job_$job=$!"
 done
 wait "$job_111" "$job_222"
-sleep 0.3 # the jobs' trees are walked every 100 ms: let the daemon see that they ended
+sleep 1.3 # the jobs' trees are walked every second: let the daemon see that they ended
 sock "$TMP/a.sock" 'print("\n".join(l.split("\t")[0] for l in ask("channels")[1:] if l.split("\t")[5] == "1"))' >"$TMP/included.txt"
 metrics "$port_a" >"$TMP/jobs.txt"
 check "/metrics attributes energy to both Slurm jobs, within the measured total" "$PYTHON" -c '
@@ -130,6 +130,22 @@ sys.exit(0 if "# TYPE wattprof_job_energy_joules_total counter" in t and jobs.ge
          and jobs["111"] + jobs["222"] <= total else 1)' "$TMP/jobs.txt" "$TMP/included.txt"
 metrics "$port_a" >"$TMP/jobs2.txt"
 check "ended jobs are shown by one scrape, then dropped" sh -c "! grep -q 'job=\"111\"' '$TMP/jobs2.txt'"
+# A process group: its leader registers the group and ends; the member it left behind
+# (reparented, so outside any tree of the leader) still counts for the job.
+setsid sh -c "echo \$\$ >'$TMP/pg'; '$TOOLS_DIR/burn' 2500 '$TMP/pg.cpu' & sleep 0.5" &
+leader=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$TMP/pg" ] && break; sleep 0.1; done
+pg=$(cat "$TMP/pg")
+sock "$TMP/a.sock" "print(ask('register -$pg grp')[0])" >"$TMP/pg.out"
+check "a process group registers (register -PGID JOB)" grep -qx 'ok 0 0' "$TMP/pg.out"
+sleep 1.5 # the leader has ended, its burn goes on: one walk or more sees only the member
+metrics "$port_a" >"$TMP/pg.txt"
+check "the group's energy grows after its leader ended" "$PYTHON" -c '
+import re, sys
+m = re.search(r"^wattprof_job_energy_joules_total\{job=\"grp\",source=\"cpu-share\"\} ([0-9.]+)$", open(sys.argv[1]).read(), re.M)
+sys.exit(0 if m and float(m.group(1)) > 0 else 1)' "$TMP/pg.txt"
+wait "$leader"
+for _ in $(seq 100); do [ -e "$TMP/pg.cpu" ] && break; sleep 0.1; done # the member's end
 sock "$TMP/a.sock" 'print(ask("register 12x a")[0]); print(ask("register 999999999 a")[0])' >"$TMP/register.out"
 check "register refuses malformed requests and unknown processes" sh -c "
 grep -qx \"err register: expected 'register PID JOB'\" '$TMP/register.out' &&

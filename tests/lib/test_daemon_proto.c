@@ -37,7 +37,10 @@ static void test_daemon_proto_register(void **state)
     assert_string_equal(job, "slurm-1234");
     assert_int_equal(daemon_proto_parse_register("register 42", 11, &pid, job), -EINVAL);
     assert_int_equal(daemon_proto_parse_register("register 0 a", 12, &pid, job), -EINVAL);
-    assert_int_equal(daemon_proto_parse_register("register -3 a", 13, &pid, job), -EINVAL);
+    assert_int_equal(daemon_proto_parse_register("register -3 grp", 15, &pid, job), 0);
+    assert_int_equal(pid, -3); /* a process group, as for kill(2) */
+    assert_int_equal(daemon_proto_parse_register("register -0 a", 13, &pid, job), -EINVAL);
+    assert_int_equal(daemon_proto_parse_register("register -1073741824 a", 22, &pid, job), -EINVAL);
     assert_int_equal(daemon_proto_parse_register("register 4x a", 13, &pid, job), -EINVAL);
     assert_int_equal(daemon_proto_parse_register("register 4 a\"b", 14, &pid, job), -EINVAL);
     assert_int_equal(daemon_proto_parse_register("register 4 a b", 14, &pid, job), -EINVAL);
