@@ -11,6 +11,7 @@
 struct wattprof_ctx {
     char sysfs_root[PATH_MAX];
     char proc_root[PATH_MAX];
+    char dev_root[PATH_MAX];
     char data_dir[PATH_MAX];
     char only[256];               /* backend filter, "" for all */
     const struct sensor_sys *sys; /* NULL: real system calls (tests set fakes) */

@@ -108,6 +108,7 @@ struct sensor {
     const struct sensor_ops *ops;
     const char *sysfs_root;          /* "/sys", or $WATTPROF_SYSFS; borrowed */
     const char *proc_root;           /* "/proc", or $WATTPROF_PROCFS; borrowed */
+    const char *dev_root;            /* "/dev", or $WATTPROF_DEVFS (rapl-msr); NULL: "/dev" */
     const char *data_dir;            /* the project's data/ (CPU tables), or $WATTPROF_DATA */
     const struct sensor_sys *sys;    /* NULL: real system calls; tests pass fakes */
     const struct sensor_config *cfg; /* never NULL when the core opens the sensor */
@@ -167,6 +168,7 @@ uint64_t sensor_now_ns(void);
 extern const struct sensor_ops daemon_sensor_ops;
 extern const struct sensor_ops rapl_perf_sensor_ops;
 extern const struct sensor_ops rapl_powercap_sensor_ops;
+extern const struct sensor_ops rapl_msr_sensor_ops;
 extern const struct sensor_ops model_sensor_ops;
 extern const struct sensor_ops nvml_sensor_ops;
 extern const struct sensor_ops amdgpu_sensor_ops;

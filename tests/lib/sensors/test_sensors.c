@@ -68,7 +68,7 @@ static int teardown_tree(void **state)
 static struct sensors_env env_for(const char *only, const struct sensor_sys *sys)
 {
     static const struct sensor_config cfg = { 0 };
-    struct sensors_env env = { tree, "/proc", getenv("WATTPROF_DATA"), sys, only, &cfg };
+    struct sensors_env env = { tree, "/proc", getenv("WATTPROF_DATA"), sys, only, &cfg, NULL };
     return env;
 }
 
