@@ -68,6 +68,7 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
     else
         snprintf(ctx->cgroup_root, sizeof(ctx->cgroup_root), "%.*s/fs/cgroup", PATH_MAX - 16,
                  ctx->sysfs_root);
+    env_or(ctx->dev_root, sizeof(ctx->dev_root), "WATTPROF_DEVFS", "/dev");
     /* installed data first; a build that was never installed reads the source tree's */
     const char *data =
         access(WATTPROF_DATADIR, R_OK) == 0 ? WATTPROF_DATADIR : WATTPROF_SOURCE_DATADIR;
@@ -197,6 +198,7 @@ void ctx_sensors_env(const struct wattprof_ctx *ctx, struct sensors_env *env)
 {
     env->sysfs_root = ctx->sysfs_root;
     env->proc_root = ctx->proc_root;
+    env->dev_root = ctx->dev_root;
     env->data_dir = ctx->data_dir;
     env->sys = ctx->sys;
     env->only = ctx->only;

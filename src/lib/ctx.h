@@ -12,6 +12,7 @@ struct wattprof_ctx {
     char sysfs_root[PATH_MAX];
     char proc_root[PATH_MAX];
     char cgroup_root[PATH_MAX]; /* $WATTPROF_CGROUPFS, else <sysfs_root>/fs/cgroup */
+    char dev_root[PATH_MAX];    /* $WATTPROF_DEVFS, else /dev */
     char data_dir[PATH_MAX];
     char only[256];               /* backend filter, "" for all */
     const struct sensor_sys *sys; /* NULL: real system calls (tests set fakes) */

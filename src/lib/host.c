@@ -6,8 +6,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-/* Copies the value of the first "key : value" line of a /proc file into out. */
-static int proc_field(const char *path, const char *key, char *out, size_t size)
+int host_proc_field(const char *path, const char *key, char *out, size_t size)
 {
     FILE *f = fopen(path, "re");
     if (!f)
@@ -18,9 +17,9 @@ static int proc_field(const char *path, const char *key, char *out, size_t size)
     while (found < 0 && fgets(line, sizeof(line), f)) {
         if (strncmp(line, key, klen) != 0)
             continue;
-        char *colon = strchr(line + klen, ':');
-        if (!colon)
-            continue;
+        char *colon = line + klen + strspn(line + klen, " \t");
+        if (*colon != ':')
+            continue; /* "model name" when looking for "model" */
         char *v = colon + 1;
         while (*v == ' ' || *v == '\t')
             v++;
@@ -38,12 +37,12 @@ void host_read(const char *proc_root, struct host_info *h)
     char buf[128];
     memset(h, 0, sizeof(*h));
     snprintf(path, sizeof(path), "%s/cpuinfo", proc_root);
-    proc_field(path, "model name", h->cpu_model, sizeof(h->cpu_model));
+    host_proc_field(path, "model name", h->cpu_model, sizeof(h->cpu_model));
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     h->logical_cpus = n > 0 ? (unsigned)n : 0;
     snprintf(path, sizeof(path), "%s/meminfo", proc_root);
     unsigned long long kb = 0;
-    if (proc_field(path, "MemTotal", buf, sizeof(buf)) == 0 && sscanf(buf, "%llu", &kb) == 1)
+    if (host_proc_field(path, "MemTotal", buf, sizeof(buf)) == 0 && sscanf(buf, "%llu", &kb) == 1)
         h->memory_bytes = (uint64_t)kb * 1024;
     struct utsname u;
     if (uname(&u) == 0) {

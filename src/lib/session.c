@@ -222,10 +222,11 @@ static void drop_dead_counters(struct wattprof_session *s, uint64_t duration_ns,
                   models ? "the total is the model's estimate" : "no total can be given");
 }
 
-/* Was this backend asked for by name (--meter, --ptd, --hwmon)? */
+/* Was this backend asked for by name (--meter, --ptd, --hwmon; rapl-msr is opt-in, so
+ * tried only when named)? */
 static int requested(const struct sensor_config *cfg, const char *name)
 {
-    return (strcmp(name, "meter") == 0 && cfg->meter_cmd) ||
+    return strcmp(name, "rapl-msr") == 0 || (strcmp(name, "meter") == 0 && cfg->meter_cmd) ||
            (strcmp(name, "ptd") == 0 && cfg->ptd_addr) ||
            (strcmp(name, "hwmon") == 0 && cfg->hwmon);
 }

@@ -47,6 +47,15 @@ json_true() {
     "$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval("(" + sys.argv[2].strip() + ")") else 1)' "$1" "$2"
 }
 
+# wait_ready FILE: until a fake counter tool (fake_powercap, fake_hwmon, fake_msr) has
+# printed "ready" into FILE after its first write; gives up after about 2 s.
+wait_ready() {
+    for _ in $(seq 100); do
+        grep -q ready "$1" 2>/dev/null && break
+        sleep 0.02
+    done
+}
+
 finish() {
     echo "1..$test_count"
     [ "$test_failed" -eq 0 ]

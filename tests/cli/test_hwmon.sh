@@ -5,14 +5,6 @@
 # `wattprof sensors` says about each chip.
 . "$(dirname "$0")/lib.sh"
 
-# wait_ready FILE: until fake_hwmon has written its first values.
-wait_ready() {
-    for _ in $(seq 100); do
-        grep -q ready "$1" 2>/dev/null && break
-        sleep 0.02
-    done
-}
-
 # merge DEST FIXTURE...: one tree from several fixtures (their hwmon numbers differ).
 merge() {
     dest=$1

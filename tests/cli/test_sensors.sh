@@ -4,14 +4,6 @@
 # counters that stay at zero, a root-only tree, and `wattprof sensors`.
 . "$(dirname "$0")/lib.sh"
 
-# wait_ready FILE: until fake_powercap has written its first values.
-wait_ready() {
-    for _ in $(seq 100); do
-        grep -q ready "$1" 2>/dev/null && break
-        sleep 0.02
-    done
-}
-
 PKG_RANGE=262143328850
 DRAM_RANGE=65712999613
 

@@ -24,13 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_tool.h"
+
 #define FAKE_MAX_ZONES 32
-#define FAKE_PERIOD_NS 1000000u /* 1 ms, RAPL's update interval */
 #define FAKE_DEFAULT_RANGE_UJ 262143328850u
 #define FAKE_MAX_RATE_UW 10000000000u /* 10 kW: rate × ns stays within 64 bits */
 #define FAKE_MAX_RANGE_UJ (UINT64_C(1) << 62)
 #define FAKE_MAX_WIDTH 24
-#define NS_PER_S 1000000000u
 
 struct fake_zone {
     const char *dir;
@@ -41,38 +41,6 @@ struct fake_zone {
     int width; /* characters before the "\n" */
 };
 
-/* Set by the signal handler only; a standalone tool, not the library. */
-static volatile sig_atomic_t fake_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    fake_stop = 1;
-}
-
-/* Decimal digits only, no sign, no overflow. Returns 0 or -1. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    while (*end == '\n' || *end == ' ')
-        end++;
-    if (errno != 0 || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 /* max_energy_range_uj of the zone, or the Intel package default. */
 static uint64_t default_range(const char *dir)
 {
@@ -82,7 +50,7 @@ static uint64_t default_range(const char *dir)
     FILE *f = fopen(path, "re");
     if (f == NULL)
         return FAKE_DEFAULT_RANGE_UJ;
-    if (fgets(buf, sizeof(buf), f) == NULL || parse_u64(buf, &v) < 0 || v == 0)
+    if (fgets(buf, sizeof(buf), f) == NULL || fake_parse_u64(buf, 10, &v) < 0 || v == 0)
         v = FAKE_DEFAULT_RANGE_UJ;
     fclose(f);
     return v;
@@ -93,11 +61,11 @@ static int parse_zone(struct fake_zone *z, char **arg, int n)
     z->dir = arg[0];
     z->fd = -1;
     z->start_uj = 0;
-    if (parse_u64(arg[1], &z->rate_uw) < 0 || z->rate_uw > FAKE_MAX_RATE_UW)
+    if (fake_parse_u64(arg[1], 10, &z->rate_uw) < 0 || z->rate_uw > FAKE_MAX_RATE_UW)
         return -1;
-    if (n > 2 && parse_u64(arg[2], &z->start_uj) < 0)
+    if (n > 2 && fake_parse_u64(arg[2], 10, &z->start_uj) < 0)
         return -1;
-    if (n > 3 && parse_u64(arg[3], &z->range_uj) < 0)
+    if (n > 3 && fake_parse_u64(arg[3], 10, &z->range_uj) < 0)
         return -1;
     if (n <= 3)
         z->range_uj = default_range(z->dir);
@@ -146,35 +114,17 @@ static int write_zone(const struct fake_zone *z, uint64_t elapsed_ns)
     return 0;
 }
 
-static int write_all(const struct fake_zone *zones, int n, uint64_t elapsed_ns)
-{
-    for (int i = 0; i < n; i++)
-        if (write_zone(&zones[i], elapsed_ns) < 0)
-            return -1;
-    return 0;
-}
+struct fake_zones {
+    const struct fake_zone *zones;
+    int n;
+};
 
-/* Writes every FAKE_PERIOD_NS on absolute deadlines until a signal arrives. */
-static int run(const struct fake_zone *zones, int n)
+static int write_all(void *ctx, uint64_t elapsed_ns)
 {
-    uint64_t t0 = now_ns(), next = t0;
-    if (write_all(zones, n, 0) < 0)
-        return 1;
-    printf("ready\n");
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return 1;
-    while (!fake_stop) {
-        next += FAKE_PERIOD_NS;
-        struct timespec ts = { .tv_sec = (time_t)(next / NS_PER_S),
-                               .tv_nsec = (long)(next % NS_PER_S) };
-        if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-            continue; /* EINTR: look at fake_stop */
-        uint64_t now = now_ns();
-        if (write_all(zones, n, now - t0) < 0)
-            return 1;
-        if (now > next + 100 * FAKE_PERIOD_NS)
-            next = now; /* after a stall, do not write a burst to catch up */
-    }
+    const struct fake_zones *all = ctx;
+    for (int i = 0; i < all->n; i++)
+        if (write_zone(&all->zones[i], elapsed_ns) < 0)
+            return -1;
     return 0;
 }
 
@@ -206,18 +156,12 @@ int main(int argc, char **argv)
     if (n <= 0)
         return usage();
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal; /* no SA_RESTART: the sleep returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-
+    struct fake_zones all = { zones, n };
     int status = 0;
     for (int i = 0; i < n && status == 0; i++)
         status = open_zone(&zones[i]) < 0 ? 1 : 0;
     if (status == 0)
-        status = run(zones, n);
+        status = fake_run(write_all, &all);
     for (int i = 0; i < n; i++)
         if (zones[i].fd >= 0)
             close(zones[i].fd);

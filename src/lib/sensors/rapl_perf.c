@@ -16,39 +16,24 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rapl_common.h"
 #include "sysfs.h"
 
 #define PMU_DIR "bus/event_source/devices/power"
-/* How long open() keeps the CPU busy waiting for a counter to move, and how often it
- * polls meanwhile. RAPL updates its counters about every 1 ms, so working hardware
- * passes in 1-2 ms; a VM's PMU that counts nothing costs the full 5 ms once. */
-#define LIVENESS_SPIN_NS 5000000ull
-#define LIVENESS_POLL_NS 200000ull
 /* cpumask entries handled: one per package (die); more than any machine has. */
 #define MAX_UNITS 64
 /* Longest path below the PMU directory: "events/energy-cores.scale" and the like. */
 #define PMU_FILE_MAX 64
 #define TWO_POW_32 4294967296.0
 
-enum inclusion {
-    INCLUDED,             /* adds to the total */
-    EXCLUDED,             /* a subset of another channel */
-    INCLUDED_WITHOUT_PKG, /* psys: only when there is no package counter */
-};
-
-/* The energy events the power PMU may list, in the order channels are created. */
+/* The energy events the power PMU may list, in the order channels are created, and the
+ * RAPL domain each reads (its channel name and place in the total: rapl_common.h). */
 static const struct rapl_perf_event {
-    const char *event;   /* file name in events/ */
-    const char *channel; /* channel name; ":<package>" is appended when per_unit */
-    const char *domain;
-    enum inclusion inclusion;
-    int per_unit; /* 1: one event per cpumask cpu; 0: once, on the first */
+    const char *event;  /* file name in events/ */
+    const char *domain; /* one per cpumask cpu, or once on the first (psys) */
 } rapl_perf_events[] = {
-    { "energy-pkg", "cpu-package", "package", INCLUDED, 1 },
-    { "energy-ram", "dram", "dram", INCLUDED, 1 },
-    { "energy-psys", "psys", "psys", INCLUDED_WITHOUT_PKG, 0 },
-    { "energy-cores", "cpu-core", "core", EXCLUDED, 1 },
-    { "energy-gpu", "cpu-uncore", "uncore", EXCLUDED, 1 },
+    { "energy-pkg", "package" }, { "energy-ram", "dram" },   { "energy-psys", "psys" },
+    { "energy-cores", "core" },  { "energy-gpu", "uncore" },
 };
 
 /* s->priv. fds[i] belongs to channels[i]; only fds[0..n_fds) are meaningful, so a
@@ -368,15 +353,12 @@ static int open_error(struct sensor *s, int err, const char *event, int cpu)
 /* Opens one event on one cpu and adds its channel. Returns 0 or a negative errno. */
 static int add_channel(struct sensor *s, const struct pmu_desc *pmu,
                        const struct rapl_perf_event *ev, const struct event_desc *d,
-                       const struct pmu_unit *u, int included)
+                       const struct pmu_unit *u)
 {
     struct rapl_perf *st = s->priv;
     struct perf_event_attr attr;
     char name[SENSOR_NAME_MAX + 64]; /* truncated to SENSOR_NAME_MAX when added */
-    if (ev->per_unit)
-        snprintf(name, sizeof(name), "%s:%s", ev->channel, u->label);
-    else
-        snprintf(name, sizeof(name), "%s", ev->channel);
+    rapl_channel_name(name, sizeof(name), rapl_domain_find(ev->domain), u->label);
     if (s->n_channels >= SENSOR_MAX_CHANNELS) {
         sensor_notef(s, "channel limit reached: '%s' not opened", name);
         return 0;
@@ -396,7 +378,6 @@ static int add_channel(struct sensor *s, const struct pmu_desc *pmu,
     c->scale_num = d->scale_num;
     c->scale_den = d->scale_den;
     c->max_raw = 0;
-    c->included_in_total = included;
     snprintf(c->note, sizeof(c->note), "perf power/%s/ on cpu %d (kernel-handled wrap, %s J)",
              ev->event, u->cpu, d->scale_text);
     return 0;
@@ -405,7 +386,6 @@ static int add_channel(struct sensor *s, const struct pmu_desc *pmu,
 /* Opens every listed energy event: per unit, or once on the first cpumask cpu. */
 static int open_events(struct sensor *s, const struct pmu_desc *pmu)
 {
-    int have_pkg = 0;
     for (size_t i = 0; i < sizeof(rapl_perf_events) / sizeof(rapl_perf_events[0]); i++) {
         const struct rapl_perf_event *ev = &rapl_perf_events[i];
         struct event_desc d;
@@ -414,13 +394,9 @@ static int open_events(struct sensor *s, const struct pmu_desc *pmu)
             continue;
         if (r < 0)
             return r;
-        /* energy-pkg comes first in the table: known before psys decides. */
-        have_pkg |= strcmp(ev->event, "energy-pkg") == 0;
-        int included =
-            ev->inclusion == INCLUDED || (ev->inclusion == INCLUDED_WITHOUT_PKG && !have_pkg);
-        size_t n = ev->per_unit ? pmu->n_units : 1;
+        size_t n = rapl_domain_find(ev->domain)->per_package ? pmu->n_units : 1;
         for (size_t j = 0; j < n; j++) {
-            r = add_channel(s, pmu, ev, &d, &pmu->units[j], included);
+            r = add_channel(s, pmu, ev, &d, &pmu->units[j]);
             if (r < 0)
                 return r;
         }
@@ -441,29 +417,16 @@ static int read_all_strict(struct sensor *s, uint64_t *values)
     return 0;
 }
 
-/* Keeps the CPU busy for up to LIVENESS_SPIN_NS and succeeds as soon as any counter
- * moves: a VM's power PMU opens fine but counts nothing. */
+/* A VM's power PMU opens fine but counts nothing: the counters must move while the CPU
+ * is kept busy (sensor_counters_move). */
 static int check_liveness(struct sensor *s)
 {
     uint64_t base[SENSOR_MAX_CHANNELS];
-    uint64_t now[SENSOR_MAX_CHANNELS];
     int r = read_all_strict(s, base);
-    if (r < 0)
-        return r;
-    uint64_t start = sensor_now_ns();
-    for (uint64_t next = start + LIVENESS_POLL_NS; next - start <= LIVENESS_SPIN_NS;
-         next += LIVENESS_POLL_NS) {
-        while (sensor_now_ns() < next) {
-            /* busy: the point is to make the package consume energy */
-        }
-        r = read_all_strict(s, now);
-        if (r < 0)
-            return r;
-        for (size_t i = 0; i < s->n_channels; i++) {
-            if (now[i] != base[i])
-                return 0;
-        }
-    }
+    if (r == 0)
+        r = sensor_counters_move(s, read_all_strict, base);
+    if (r != 0)
+        return r < 0 ? r : 0;
     return sensor_errorf(s, -EIO,
                          "perf power PMU opens but its counters stay at zero while the CPU is "
                          "busy (typical of a VM without RAPL pass-through); not used");
@@ -497,6 +460,7 @@ static int rapl_perf_open(struct sensor *s)
     r = open_events(s, &pmu);
     if (r < 0)
         goto fail;
+    rapl_mark_totals(s);
     if (s->n_channels == 0) {
         r = sensor_errorf(s, -ENODEV, "perf 'power' PMU at '%s' lists no energy events", pmu.dir);
         goto fail;
@@ -511,21 +475,16 @@ fail:
     return r;
 }
 
+static int read_channel(struct sensor *s, size_t i, uint64_t *value)
+{
+    const struct rapl_perf *st = s->priv;
+    return perf_read_fd(s, st->fds[i], value);
+}
+
 /* One raw 64-bit count per channel; a failing channel is flagged in read_err. */
 static int rapl_perf_read(struct sensor *s, uint64_t *values)
 {
-    struct rapl_perf *st = s->priv;
-    int first_err = 0;
-    size_t n_ok = 0;
-    for (size_t i = 0; i < s->n_channels; i++) {
-        int r = perf_read_fd(s, st->fds[i], &values[i]);
-        s->channels[i].read_err = r;
-        if (r == 0)
-            n_ok++;
-        else if (first_err == 0)
-            first_err = r;
-    }
-    return n_ok > 0 || s->n_channels == 0 ? 0 : first_err;
+    return sensor_read_each(s, values, read_channel);
 }
 
 const struct sensor_ops rapl_perf_sensor_ops = {

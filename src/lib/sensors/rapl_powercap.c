@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rapl_common.h"
 #include "sysfs.h"
 
 #define POWERCAP_MAX_ZONES 64
@@ -26,24 +27,13 @@ enum zone_state {
     ZONE_DROPPED, /* a duplicate of another zone: a note says which */
 };
 
-/* What a zone's `name` means: the kernel's rapl_domain_names[] plus the channel we make
- * of it. included: 1 = adds to the total, 0 = subset of another channel, -1 = psys, which
- * is a superset of the packages and counts only when there is no package. */
-struct powercap_domain {
-    const char *zone_name;
-    const char *domain;
-    const char *prefix;
-    int included;
-    int is_child; /* lives under a package zone */
-};
-
-static const struct powercap_domain powercap_domains[] = {
-    { "package", "package", "cpu-package", 1, 0 },
-    { "core", "core", "cpu-core", 0, 1 },
-    { "uncore", "uncore", "cpu-uncore", 0, 1 },
-    { "dram", "dram", "dram", 1, 1 },
-    { "psys", "psys", "psys", -1, 0 },
-};
+/* A zone's `name` is one of the kernel's rapl_domain_names[] (rapl_common.h), or
+ * "package-N[-die-M]" for a package. core, uncore and dram zones live under a package
+ * zone. */
+static int dom_is_child(const struct rapl_domain *d)
+{
+    return d->per_package && strcmp(d->domain, "package") != 0;
+}
 
 /* Control types whose zones are RAPL; the directory names are "<type>:<hex>[:<hex>]". */
 static const struct {
@@ -62,7 +52,7 @@ struct powercap_zone {
     unsigned top, sub; /* idr ids, from the hex in the id */
     int has_sub;
     int parent; /* index of the parent zone, or -1 */
-    const struct powercap_domain *dom;
+    const struct rapl_domain *dom;
     unsigned pkg; /* N of "package-N[-die-M]" */
     int die;      /* M, or -1 */
     enum zone_state state;
@@ -196,13 +186,14 @@ static int zone_classify(struct powercap_zone *z)
         }
         if (*p != '\0')
             return -EINVAL;
-        z->dom = &powercap_domains[0];
+        z->dom = rapl_domain_find("package");
         return 0;
     }
-    for (size_t i = 1; i < sizeof(powercap_domains) / sizeof(powercap_domains[0]); i++)
-        if (strcmp(p, powercap_domains[i].zone_name) == 0)
-            z->dom = &powercap_domains[i];
-    return z->dom != NULL ? 0 : -EINVAL;
+    const struct rapl_domain *d = rapl_domain_find(p);
+    if (d == NULL || strcmp(d->domain, "package") == 0)
+        return -EINVAL; /* a package zone is always "package-N" */
+    z->dom = d;
+    return 0;
 }
 
 /* The highest nonzero constraint_*_max_power_uw, or 0. */
@@ -383,12 +374,12 @@ static void powercap_label_zones(struct sensor *s, struct powercap_priv *p)
         struct powercap_zone *z = &p->zones[i];
         if (z->state != ZONE_KEPT || z->label[0] != '\0')
             continue;
-        if (!z->dom->is_child) {
+        if (!dom_is_child(z->dom)) {
             snprintf(z->label, sizeof(z->label), "%u", z->pkg);
             continue;
         }
         const struct powercap_zone *parent = z->parent >= 0 ? &p->zones[z->parent] : NULL;
-        if (parent == NULL || parent->dom == NULL || parent->dom->is_child ||
+        if (parent == NULL || parent->dom == NULL || dom_is_child(parent->dom) ||
             strcmp(parent->dom->domain, "package") != 0) {
             sensor_notef(s, "ignored %s (%s): not under a package zone", z->id, z->name);
             z->state = ZONE_SKIPPED;
@@ -412,10 +403,7 @@ static void powercap_add_channel(struct sensor *s, struct powercap_priv *p, size
 {
     struct powercap_zone *z = &p->zones[idx];
     char name[SENSOR_NAME_MAX];
-    if (strcmp(z->dom->domain, "psys") == 0)
-        snprintf(name, sizeof(name), "%s", z->dom->prefix);
-    else
-        snprintf(name, sizeof(name), "%s:%s", z->dom->prefix, z->label);
+    rapl_channel_name(name, sizeof(name), z->dom, z->label);
     if (powercap_has_channel(s, name)) {
         zone_drop(s, p, idx, "channel '%s' already exists", name);
         return;
@@ -431,7 +419,6 @@ static void powercap_add_channel(struct sensor *s, struct powercap_priv *p, size
     c->provenance = SENSOR_MEASURED;
     c->max_raw = z->range_uj;
     c->max_power_uw = z->max_power_uw;
-    c->included_in_total = z->dom->included;
     snprintf(c->note, sizeof(c->note), "class/powercap/%s/energy_uj, ~1 ms update", z->id);
     if (z->range_err < 0)
         sensor_notef(s, "%s (%s): max_energy_range_uj: %s: wraps cannot be corrected", z->id,
@@ -441,7 +428,6 @@ static void powercap_add_channel(struct sensor *s, struct powercap_priv *p, size
 /* One channel per kept zone, in zone order; psys counts only without packages. */
 static int powercap_add_channels(struct sensor *s, struct powercap_priv *p)
 {
-    int has_package = 0;
     for (size_t i = 0; i < p->n_zones; i++)
         if (p->zones[i].state == ZONE_KEPT)
             powercap_add_channel(s, p, i);
@@ -452,11 +438,7 @@ static int powercap_add_channels(struct sensor *s, struct powercap_priv *p)
             z->fd = -1;
         }
     }
-    for (size_t i = 0; i < s->n_channels; i++)
-        has_package |= strcmp(s->channels[i].domain, "package") == 0;
-    for (size_t i = 0; i < s->n_channels; i++)
-        if (s->channels[i].included_in_total < 0)
-            s->channels[i].included_in_total = !has_package;
+    rapl_mark_totals(s);
     if (s->n_channels == 0)
         return sensor_errorf(s, -EIO,
                              "RAPL zones under '%s/class/powercap' give no usable energy "
@@ -502,23 +484,19 @@ fail:
     return r;
 }
 
+static int powercap_read_channel(struct sensor *s, size_t i, uint64_t *value)
+{
+    const struct powercap_priv *p = s->priv;
+    int r = sysfs_pread_u64(p->zones[p->chan_zone[i]].fd, value);
+    if (r < 0)
+        *value = 0;
+    return r;
+}
+
 /* One pread per channel; no allocation. A vanished or garbled zone fails alone. */
 static int powercap_read(struct sensor *s, uint64_t *values)
 {
-    const struct powercap_priv *p = s->priv;
-    int first_err = 0;
-    size_t n_ok = 0;
-    for (size_t i = 0; i < s->n_channels; i++) {
-        int r = sysfs_pread_u64(p->zones[p->chan_zone[i]].fd, &values[i]);
-        s->channels[i].read_err = r;
-        if (r < 0) {
-            values[i] = 0;
-            first_err = first_err != 0 ? first_err : r;
-        } else {
-            n_ok++;
-        }
-    }
-    return n_ok > 0 || s->n_channels == 0 ? 0 : first_err;
+    return sensor_read_each(s, values, powercap_read_channel);
 }
 
 const struct sensor_ops rapl_powercap_sensor_ops = {

@@ -55,6 +55,43 @@ uint64_t sensor_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+int sensor_read_each(struct sensor *s, uint64_t *values,
+                     int (*read_one)(struct sensor *s, size_t i, uint64_t *value))
+{
+    int first_err = 0;
+    size_t n_ok = 0;
+    for (size_t i = 0; i < s->n_channels; i++) {
+        int r = read_one(s, i, &values[i]);
+        s->channels[i].read_err = r;
+        if (r == 0)
+            n_ok++;
+        else if (first_err == 0)
+            first_err = r;
+    }
+    return n_ok > 0 || s->n_channels == 0 ? 0 : first_err;
+}
+
+int sensor_counters_move(struct sensor *s, int (*read_all)(struct sensor *, uint64_t *),
+                         const uint64_t *base)
+{
+    uint64_t now[SENSOR_MAX_CHANNELS];
+    uint64_t start = sensor_now_ns();
+    for (uint64_t next = start + SENSOR_LIVENESS_POLL_NS; next - start <= SENSOR_LIVENESS_SPIN_NS;
+         next += SENSOR_LIVENESS_POLL_NS) {
+        while (sensor_now_ns() < next) {
+            /* busy: the point is to make the package consume energy */
+        }
+        int r = read_all(s, now);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < s->n_channels; i++) {
+            if (now[i] != base[i])
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* The parent of pid from <proc_root>/<pid>/status, or -1. */
 static int parent_of(const char *proc_root, int pid)
 {

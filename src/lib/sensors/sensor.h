@@ -108,6 +108,7 @@ struct sensor {
     const struct sensor_ops *ops;
     const char *sysfs_root;          /* "/sys", or $WATTPROF_SYSFS; borrowed */
     const char *proc_root;           /* "/proc", or $WATTPROF_PROCFS; borrowed */
+    const char *dev_root;            /* "/dev", or $WATTPROF_DEVFS (rapl-msr); NULL: "/dev" */
     const char *data_dir;            /* the project's data/ (CPU tables), or $WATTPROF_DATA */
     const struct sensor_sys *sys;    /* NULL: real system calls; tests pass fakes */
     const struct sensor_config *cfg; /* never NULL when the core opens the sensor */
@@ -142,12 +143,32 @@ int sensor_errorf(struct sensor *s, int err, const char *fmt, ...)
 /* Adds a channel and returns it (zeroed but for name), or NULL when full. */
 struct sensor_channel *sensor_add_channel(struct sensor *s, const char *name);
 
+/* A backend's read() when each channel reads alone: read_one(s, i, &values[i]) returns 0
+ * or a negative errno, which goes into channels[i].read_err. Returns 0 when a channel was
+ * read (or there are none), else the first channel's error. Allocates nothing. */
+int sensor_read_each(struct sensor *s, uint64_t *values,
+                     int (*read_one)(struct sensor *s, size_t i, uint64_t *value));
+
+/* How long a liveness check keeps the CPU busy waiting for a counter to move, and how
+ * often it polls meanwhile. RAPL updates its counters about every 1 ms, so working
+ * hardware passes in 1-2 ms; a VM's counter that counts nothing costs the full 5 ms once. */
+#define SENSOR_LIVENESS_SPIN_NS 5000000ull
+#define SENSOR_LIVENESS_POLL_NS 200000ull
+
+/* Keeps the CPU busy (the point is to make the package consume energy) for up to
+ * SENSOR_LIVENESS_SPIN_NS and reads every channel with read_all each poll. Returns 1 as
+ * soon as a value differs from base[0..n_channels), 0 when none moved, or the negative
+ * errno of read_all. Used by open() of counters that may exist without counting (VMs). */
+int sensor_counters_move(struct sensor *s, int (*read_all)(struct sensor *, uint64_t *),
+                         const uint64_t *base);
+
 /* Monotonic clock in ns (CLOCK_MONOTONIC). */
 uint64_t sensor_now_ns(void);
 
 extern const struct sensor_ops daemon_sensor_ops;
 extern const struct sensor_ops rapl_perf_sensor_ops;
 extern const struct sensor_ops rapl_powercap_sensor_ops;
+extern const struct sensor_ops rapl_msr_sensor_ops;
 extern const struct sensor_ops model_sensor_ops;
 extern const struct sensor_ops nvml_sensor_ops;
 extern const struct sensor_ops amdgpu_sensor_ops;

@@ -11,6 +11,8 @@ const struct sensor_ops *const sensor_backends[] = {
     &daemon_sensor_ops,
     &rapl_perf_sensor_ops,
     &rapl_powercap_sensor_ops,
+    /* opt-in (raw MSR access re-opens the PLATYPUS side channel): tried only when named */
+    &rapl_msr_sensor_ops,
     &nvml_sensor_ops,
     &amdgpu_sensor_ops,
     &intel_gpu_sensor_ops,
@@ -67,36 +69,67 @@ static int cpu_side_measured(const struct sensors *set)
     return 0;
 }
 
+/* The RAPL backends, in priority order: each reads the same counters. */
+static const struct sensor_ops *const rapl_backends[] = {
+    &rapl_perf_sensor_ops,
+    &rapl_powercap_sensor_ops,
+    &rapl_msr_sensor_ops,
+    NULL,
+};
+
+static int is_rapl(const struct sensor_ops *ops)
+{
+    for (size_t i = 0; rapl_backends[i]; i++)
+        if (rapl_backends[i] == ops)
+            return 1;
+    return 0;
+}
+
+/* The name of an open RAPL backend that comes before ops, or NULL: ops would read the
+ * same package counters again. */
+static const char *rapl_read_before(const struct sensors *set, const struct sensor_ops *ops)
+{
+    if (!is_rapl(ops))
+        return NULL;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sensors_entry *e = &set->entries[i];
+        if (e->ops != ops && is_rapl(e->ops) && e->sensor && e->status == 0 && !e->skipped)
+            return e->ops->name;
+    }
+    return NULL;
+}
+
 /* Does the open daemon backend already hand out what ops would read? RAPL is one set of
  * counters whichever interface the daemon used. */
 static int read_by_daemon(const struct sensors *set, const struct sensor_ops *ops)
 {
-    int rapl = ops == &rapl_perf_sensor_ops || ops == &rapl_powercap_sensor_ops;
+    int rapl = is_rapl(ops);
     for (size_t i = 0; i < set->n; i++) {
         const struct sensors_entry *e = &set->entries[i];
         if (e->ops != &daemon_sensor_ops || !e->sensor || e->status != 0 || e->skipped)
             continue;
         if (daemon_sensor_serves(e->sensor, ops->name))
             return 1;
-        if (rapl && (daemon_sensor_serves(e->sensor, rapl_perf_sensor_ops.name) ||
-                     daemon_sensor_serves(e->sensor, rapl_powercap_sensor_ops.name)))
-            return 1;
+        for (size_t j = 0; rapl && rapl_backends[j]; j++)
+            if (daemon_sensor_serves(e->sensor, rapl_backends[j]->name))
+                return 1;
     }
     return 0;
 }
 
 static const char *skip_reason(const struct sensors *set, const struct sensors_env *env,
-                               const struct sensor_ops *ops)
+                               const struct sensor_ops *ops, char *buf, size_t size)
 {
     if (env->only && *env->only && !sensors_in_list(env->only, ops->name))
         return "not selected (--sensors)";
+    if (ops == &rapl_msr_sensor_ops && !(env->only && sensors_in_list(env->only, ops->name)))
+        return "opt-in: name it with --sensors rapl-msr";
     if (ops != &daemon_sensor_ops && read_by_daemon(set, ops))
         return "the same counters are read through the daemon (wattprof serve)";
-    if (ops == &rapl_powercap_sensor_ops) {
-        for (size_t i = 0; i < set->n; i++)
-            if (set->entries[i].ops == &rapl_perf_sensor_ops && set->entries[i].sensor &&
-                set->entries[i].status == 0)
-                return "the same RAPL counters are read through rapl-perf";
+    const char *rapl = rapl_read_before(set, ops);
+    if (rapl) {
+        snprintf(buf, size, "the same RAPL counters are read through %s", rapl);
+        return buf;
     }
     return NULL;
 }
@@ -107,6 +140,7 @@ static void open_one(struct sensors_entry *e, const struct sensors_env *env)
     s->ops = e->ops;
     s->sysfs_root = env->sysfs_root;
     s->proc_root = env->proc_root;
+    s->dev_root = env->dev_root;
     s->data_dir = env->data_dir;
     s->sys = env->sys;
     s->cfg = env->cfg;
@@ -155,7 +189,8 @@ int sensors_open(struct sensors *set, const struct sensors_env *env)
     for (size_t i = 0; sensor_backends[i] && set->n < SENSORS_MAX; i++) {
         struct sensors_entry *e = &set->entries[set->n++];
         e->ops = sensor_backends[i];
-        const char *why = skip_reason(set, env, e->ops);
+        char buf[sizeof(e->skip_reason)];
+        const char *why = skip_reason(set, env, e->ops, buf, sizeof(buf));
         if (why) {
             e->skipped = 1;
             snprintf(e->skip_reason, sizeof(e->skip_reason), "%s", why);

@@ -32,6 +32,7 @@ struct sensors_env {
     const struct sensor_sys *sys; /* NULL: real system calls */
     const char *only;             /* comma-separated backend names, or NULL for all */
     const struct sensor_config *cfg;
+    const char *dev_root; /* "/dev", or $WATTPROF_DEVFS; NULL: "/dev" */
 };
 
 /* The backends, in priority order, NULL-terminated. */

@@ -3,13 +3,11 @@
  * the errors a user sees. Cases that change files work on a copy in a mkdtemp dir. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -20,11 +18,12 @@
 #include <cmocka.h>
 
 #include "sensor.h"
+#include "sensor_test_util.h"
 
 #define INTEL_PKG_RANGE 262143328850ull /* 2^32 × 61 µJ */
 #define DRAM_RANGE 65712999613ull       /* 2^32 × 15.3 µJ, Intel server DRAM */
 #define AMD_RANGE 65532610987ull        /* 2^32 × 15.258 µJ (ESU 16), AMD Zen */
-#define NOBODY 65534
+#define NOBODY SENSOR_TEST_NOBODY
 
 /* One expected channel, in the order open() must list them. */
 struct expect {
@@ -36,19 +35,6 @@ struct expect {
     uint64_t max_power_uw;
     const char *zone; /* the zone directory the channel reads */
 };
-
-/* snprintf that fails the test instead of truncating. */
-static void format_or_fail(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void format_or_fail(char *buf, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0 && (size_t)n < size);
-}
 
 static void fixture_path(char *buf, size_t size, const char *name)
 {
@@ -67,13 +53,6 @@ static int open_at(struct sensor *s, const char *root)
     s->priv = calloc(1, s->ops->priv_size);
     assert_non_null(s->priv);
     return s->ops->open(s);
-}
-
-static void close_sensor(struct sensor *s)
-{
-    s->ops->close(s);
-    free(s->priv);
-    s->priv = NULL;
 }
 
 static void assert_channels(struct sensor *s, const struct expect *e, size_t n)
@@ -107,51 +86,21 @@ static void open_fixture(struct sensor *s, const char *name, char *root, size_t 
         fail_msg("open '%s': %d: %s", root, r, s->errmsg);
 }
 
-/* Runs argv[0] with no shell and asserts it exits 0. */
-static void run_argv(char *const argv[])
-{
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 /* Copies a fixture to a fresh /tmp dir that any user can traverse and read (git does not
  * keep modes, and a checkout under umask 077 would hide it from uid 65534). The copy is
- * *state's, so remove_copy() deletes it even when the test fails. */
+ * *state's, so remove_tmp_dir() deletes it even when the test fails. */
 static const char *copy_fixture(void **state, const char *name)
 {
     char src[PATH_MAX], dir[PATH_MAX];
-    char *tmp = malloc(PATH_MAX);
-    assert_non_null(tmp);
-    format_or_fail(tmp, PATH_MAX, "/tmp/wattprof-powercap-XXXXXX");
-    assert_non_null(mkdtemp(tmp));
-    *state = tmp;
+    const char *tmp = make_tmp_dir(state, "powercap");
     fixture_path(dir, sizeof(dir), name);
     format_or_fail(src, sizeof(src), "%s/.", dir);
-    char *cp[] = { "cp", "-a", src, tmp, NULL };
+    char *cp[] = { "cp", "-a", src, (char *)tmp, NULL };
     run_argv(cp);
-    char *chmod_argv[] = { "chmod", "-R", "u+rwX,go+rX", tmp, NULL };
+    char *chmod_argv[] = { "chmod", "-R", "u+rwX,go+rX", (char *)tmp, NULL };
     run_argv(chmod_argv);
     assert_int_equal(chmod(tmp, 0755), 0);
     return tmp;
-}
-
-static int remove_copy(void **state)
-{
-    char *tmp = *state;
-    if (tmp == NULL)
-        return 0;
-    char *rm[] = { "rm", "-rf", tmp, NULL };
-    run_argv(rm);
-    free(tmp);
-    *state = NULL;
-    return 0;
 }
 
 static void zone_file(char *buf, size_t size, const char *root, const char *zone, const char *file)
@@ -285,49 +234,6 @@ static void test_powercap_no_rapl_zones_is_enodev(void **state)
     close_sensor(&s);
 }
 
-/* What open() returned, for a run in a child that dropped its privileges. */
-struct open_result {
-    int setid_err; /* errno of setgroups/setresgid/setresuid, or 0 */
-    int rc;
-    char errmsg[SENSOR_ERRMSG_MAX];
-};
-
-static void open_for_result(const char *root, struct open_result *res)
-{
-    struct sensor s;
-    res->rc = open_at(&s, root);
-    memcpy(res->errmsg, s.errmsg, sizeof(res->errmsg));
-    close_sensor(&s);
-}
-
-/* Root reads 0400 files anyway, so as root the open() runs in a child that became
- * uid/gid 65534; the result comes back through a pipe. */
-static void open_as_nobody(const char *root, struct open_result *res)
-{
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        struct open_result child = { 0 };
-        close(fds[0]);
-        if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
-            setresuid(NOBODY, NOBODY, NOBODY) < 0)
-            child.setid_err = errno;
-        else
-            open_for_result(root, &child);
-        ssize_t n = write(fds[1], &child, sizeof(child));
-        _exit(n == (ssize_t)sizeof(child) ? 0 : 1);
-    }
-    close(fds[1]);
-    ssize_t n = read(fds[0], res, sizeof(*res));
-    close(fds[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(n == (ssize_t)sizeof(*res));
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-}
-
 static void test_powercap_root_only_energy_is_eacces(void **state)
 {
     static const char *zones[] = { "intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1",
@@ -342,10 +248,7 @@ static void test_powercap_root_only_energy_is_eacces(void **state)
         zone_file(path, sizeof(path), tmp, zones[i], "energy_uj");
         assert_int_equal(chmod(path, mode), 0);
     }
-    if (geteuid() == 0)
-        open_as_nobody(tmp, &res);
-    else
-        open_for_result(tmp, &res);
+    open_unprivileged(open_at, tmp, &res);
     if (res.setid_err != 0)
         fail_msg("cannot become uid %d to test a root-only energy_uj: %s", NOBODY,
                  strerror(res.setid_err));
@@ -468,14 +371,14 @@ int main(void)
         cmocka_unit_test(test_powercap_drops_mmio_duplicate),
         cmocka_unit_test(test_powercap_two_sockets_hex_index_and_dram_parent),
         cmocka_unit_test(test_powercap_drops_mirrored_dies),
-        cmocka_unit_test_teardown(test_powercap_keeps_distinct_dies, remove_copy),
+        cmocka_unit_test_teardown(test_powercap_keeps_distinct_dies, remove_tmp_dir),
         cmocka_unit_test(test_powercap_psys_alone_counts_in_total),
         cmocka_unit_test(test_powercap_no_rapl_zones_is_enodev),
-        cmocka_unit_test_teardown(test_powercap_root_only_energy_is_eacces, remove_copy),
-        cmocka_unit_test_teardown(test_powercap_vanished_zone_fails_alone, remove_copy),
-        cmocka_unit_test_teardown(test_powercap_garbage_energy_is_einval, remove_copy),
-        cmocka_unit_test_teardown(test_powercap_read_fails_when_every_zone_fails, remove_copy),
-        cmocka_unit_test_teardown(test_powercap_unknown_range_is_uint64_max, remove_copy),
+        cmocka_unit_test_teardown(test_powercap_root_only_energy_is_eacces, remove_tmp_dir),
+        cmocka_unit_test_teardown(test_powercap_vanished_zone_fails_alone, remove_tmp_dir),
+        cmocka_unit_test_teardown(test_powercap_garbage_energy_is_einval, remove_tmp_dir),
+        cmocka_unit_test_teardown(test_powercap_read_fails_when_every_zone_fails, remove_tmp_dir),
+        cmocka_unit_test_teardown(test_powercap_unknown_range_is_uint64_max, remove_tmp_dir),
         cmocka_unit_test(test_powercap_close_copes_with_half_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "sensor_test_util.h"
 #include "sensors.h"
 
 /* A perf that works: every event opens (on /dev/null) and counts up 1 J per read. */
@@ -64,19 +65,10 @@ static int teardown_tree(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static const struct sensors_entry *entry(const struct sensors *set, const char *name)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (strcmp(set->entries[i].ops->name, name) == 0)
-            return &set->entries[i];
-    fail_msg("no backend '%s'", name);
-    return NULL;
-}
-
 static struct sensors_env env_for(const char *only, const struct sensor_sys *sys)
 {
     static const struct sensor_config cfg = { 0 };
-    struct sensors_env env = { tree, "/proc", getenv("WATTPROF_DATA"), sys, only, &cfg };
+    struct sensors_env env = { tree, "/proc", getenv("WATTPROF_DATA"), sys, only, &cfg, NULL };
     return env;
 }
 
@@ -86,9 +78,9 @@ static void test_sensors_perf_first_powercap_skipped(void **state)
     struct sensors set;
     struct sensors_env env = env_for(NULL, &fake_sys);
     assert_true(sensors_open(&set, &env) > 0);
-    const struct sensors_entry *perf = entry(&set, "rapl-perf");
-    const struct sensors_entry *pc = entry(&set, "rapl-powercap");
-    const struct sensors_entry *model = entry(&set, "model");
+    const struct sensors_entry *perf = sensors_entry_named(&set, "rapl-perf");
+    const struct sensors_entry *pc = sensors_entry_named(&set, "rapl-powercap");
+    const struct sensors_entry *model = sensors_entry_named(&set, "model");
     assert_int_equal(perf->status, 0);
     assert_true(pc->skipped);
     assert_non_null(strstr(pc->skip_reason, "read through rapl-perf"));
@@ -108,8 +100,8 @@ static void test_sensors_powercap_when_perf_fails(void **state)
     /* the real perf_event_open refuses the fixture's PMU type */
     struct sensors_env env = env_for(NULL, NULL);
     assert_true(sensors_open(&set, &env) > 0);
-    const struct sensors_entry *perf = entry(&set, "rapl-perf");
-    const struct sensors_entry *pc = entry(&set, "rapl-powercap");
+    const struct sensors_entry *perf = sensors_entry_named(&set, "rapl-perf");
+    const struct sensors_entry *pc = sensors_entry_named(&set, "rapl-powercap");
     assert_true(perf->status < 0);
     assert_true(strlen(perf->sensor->errmsg) > 0);
     assert_false(pc->skipped);
@@ -123,10 +115,11 @@ static void test_sensors_filter_selects_backends(void **state)
     struct sensors set;
     struct sensors_env env = env_for("model", &fake_sys);
     assert_int_equal(sensors_open(&set, &env), 2);
-    assert_true(entry(&set, "rapl-perf")->skipped);
-    assert_true(entry(&set, "rapl-powercap")->skipped);
-    assert_string_equal(entry(&set, "rapl-perf")->skip_reason, "not selected (--sensors)");
-    const struct sensors_entry *model = entry(&set, "model");
+    assert_true(sensors_entry_named(&set, "rapl-perf")->skipped);
+    assert_true(sensors_entry_named(&set, "rapl-powercap")->skipped);
+    assert_string_equal(sensors_entry_named(&set, "rapl-perf")->skip_reason,
+                        "not selected (--sensors)");
+    const struct sensors_entry *model = sensors_entry_named(&set, "model");
     for (size_t j = 0; j < model->sensor->n_channels; j++)
         assert_true(model->sensor->channels[j].included_in_total);
     sensors_close(&set);
