@@ -92,69 +92,49 @@ static void acc_add(struct power_acc *a, uint64_t t0, uint64_t t1)
 }
 
 /* Feeds consecutive raw samples (t_ns, cumulative µJ per channel), across blob rows. */
-static int feed_samples(struct wattprof_store *st, const char *id, struct power_acc *a)
-{
-    sqlite3_stmt *q = NULL;
-    int r =
-        sqlite3_prepare_v2(store_sqlite_db(st),
-                           "SELECT data FROM samples WHERE run_id = ? ORDER BY seq", -1, &q, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-    size_t width = 8 * (1 + a->n_ch);
+struct feed {
+    struct power_acc *a;
     unsigned char prev[8 * (1 + POWER_MAX_CHANNELS)];
-    int have_prev = 0;
-    while (r == SQLITE_OK || r == SQLITE_ROW) {
-        r = sqlite3_step(q);
-        if (r != SQLITE_ROW)
-            break;
-        const unsigned char *blob = sqlite3_column_blob(q, 0);
-        size_t len = (size_t)sqlite3_column_bytes(q, 0);
-        for (size_t off = 0; off + width <= len; off += width) {
-            const unsigned char *v = blob + off;
-            if (have_prev) {
-                for (size_t c = 0; c < a->n_ch; c++) {
-                    uint64_t e1 = store_get_le(v + 8 * (1 + c)),
-                             e0 = store_get_le(prev + 8 * (1 + c));
-                    a->de[c] = e1 >= e0 ? (double)(e1 - e0) : 0;
-                }
-                acc_add(a, store_get_le(prev), store_get_le(v));
+    int have_prev;
+    uint64_t duration_ns;
+};
+
+static void feed_samples(void *arg, sqlite3_stmt *row)
+{
+    struct feed *fd = arg;
+    struct power_acc *a = fd->a;
+    size_t width = 8 * (1 + a->n_ch);
+    const unsigned char *blob = sqlite3_column_blob(row, 0);
+    size_t len = (size_t)sqlite3_column_bytes(row, 0);
+    for (size_t off = 0; off + width <= len; off += width) {
+        const unsigned char *v = blob + off;
+        if (fd->have_prev) {
+            for (size_t c = 0; c < a->n_ch; c++) {
+                uint64_t e1 = store_get_le(v + 8 * (1 + c)),
+                         e0 = store_get_le(fd->prev + 8 * (1 + c));
+                a->de[c] = e1 >= e0 ? (double)(e1 - e0) : 0;
             }
-            memcpy(prev, v, width);
-            have_prev = 1;
+            acc_add(a, store_get_le(fd->prev), store_get_le(v));
         }
+        memcpy(fd->prev, v, width);
+        fd->have_prev = 1;
     }
-    sqlite3_finalize(q);
-    return r == SQLITE_DONE ? 0 : store_sqlite_error(st, r, "cannot read");
 }
 
 /* Feeds the 1 s series: each row is a second's mean power (µW) per channel. */
-static int feed_series(struct wattprof_store *st, const char *id, struct power_acc *a,
-                       uint64_t duration_ns)
+static void feed_series(void *arg, sqlite3_stmt *row)
 {
-    sqlite3_stmt *q = NULL;
-    int r = sqlite3_prepare_v2(store_sqlite_db(st),
-                               "SELECT bucket, power_uw FROM series WHERE run_id = ?"
-                               " ORDER BY bucket",
-                               -1, &q, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-    while (r == SQLITE_OK || r == SQLITE_ROW) {
-        r = sqlite3_step(q);
-        if (r != SQLITE_ROW)
-            break;
-        uint64_t t0 = (uint64_t)sqlite3_column_int64(q, 0) * 1000000000ULL, t1 = t0 + 1000000000ULL;
-        if (duration_ns > t0 && duration_ns < t1)
-            t1 = duration_ns; /* the last, partial second */
-        const unsigned char *blob = sqlite3_column_blob(q, 1);
-        size_t len = (size_t)sqlite3_column_bytes(q, 1);
-        for (size_t c = 0; c < a->n_ch; c++)
-            a->de[c] = 8 * (c + 1) <= len
-                           ? (double)store_get_le(blob + 8 * c) * (double)(t1 - t0) / 1e9
-                           : 0;
-        acc_add(a, t0, t1);
-    }
-    sqlite3_finalize(q);
-    return r == SQLITE_DONE ? 0 : store_sqlite_error(st, r, "cannot read");
+    struct feed *fd = arg;
+    struct power_acc *a = fd->a;
+    uint64_t t0 = (uint64_t)sqlite3_column_int64(row, 0) * 1000000000ULL, t1 = t0 + 1000000000ULL;
+    if (fd->duration_ns > t0 && fd->duration_ns < t1)
+        t1 = fd->duration_ns; /* the last, partial second */
+    const unsigned char *blob = sqlite3_column_blob(row, 1);
+    size_t len = (size_t)sqlite3_column_bytes(row, 1);
+    for (size_t c = 0; c < a->n_ch; c++)
+        a->de[c] =
+            8 * (c + 1) <= len ? (double)store_get_le(blob + 8 * c) * (double)(t1 - t0) / 1e9 : 0;
+    acc_add(a, t0, t1);
 }
 
 /* Watts with µW resolution, locale-free. */
@@ -231,7 +211,17 @@ int store_sqlite_power_json(struct wattprof_store *st, const char *id, unsigned 
     struct power_acc a;
     if (acc_init(&a, max_points, n_ch, duration_ns) < 0)
         return store_errorf(st, -ENOMEM, "out of memory");
-    r = raw ? feed_samples(st, id, &a) : feed_series(st, id, &a, duration_ns);
+    struct feed *fd = calloc(1, sizeof(*fd));
+    if (!fd) {
+        acc_free(&a);
+        return store_errorf(st, -ENOMEM, "out of memory");
+    }
+    fd->a = &a;
+    fd->duration_ns = duration_ns;
+    r = raw ? store_sqlite_each_row(st, "SELECT data FROM samples WHERE run_id = ? ORDER BY seq",
+                                    id, feed_samples, fd)
+            : store_sqlite_each_row(st, store_sqlite_series_sql, id, feed_series, fd);
+    free(fd);
     struct json j;
     json_init(&j);
     json_begin_object(&j, NULL);

@@ -245,36 +245,49 @@ int store_sqlite_channel_names(struct wattprof_store *st, const char *id, struct
     return r == SQLITE_DONE ? 0 : store_sqlite_error(st, r, "cannot read");
 }
 
+int store_sqlite_each_row(struct wattprof_store *st, const char *sql, const char *id,
+                          void (*fn)(void *arg, sqlite3_stmt *row), void *arg)
+{
+    sqlite3_stmt *q = NULL;
+    int r = sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, &q, NULL);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    while (r == SQLITE_OK || r == SQLITE_ROW) {
+        r = sqlite3_step(q);
+        if (r == SQLITE_ROW)
+            fn(arg, q);
+    }
+    sqlite3_finalize(q);
+    return r == SQLITE_DONE ? 0 : store_sqlite_error(st, r, "cannot read");
+}
+
+const char store_sqlite_series_sql[] =
+    "SELECT bucket, power_uw FROM series WHERE run_id = ? ORDER BY bucket";
+
+static void series_t(void *arg, sqlite3_stmt *row)
+{
+    json_u64(arg, NULL, (uint64_t)sqlite3_column_int64(row, 0));
+}
+
+static void series_power(void *arg, sqlite3_stmt *row)
+{
+    const unsigned char *b = sqlite3_column_blob(row, 1);
+    int len = sqlite3_column_bytes(row, 1);
+    json_begin_array(arg, NULL);
+    for (int k = 0; k + 8 <= len; k += 8)
+        json_fixed(arg, NULL, store_get_le(b + k), 6);
+    json_end_array(arg);
+}
+
 /* One pass over the buckets: their t_s (the bucket's first second, from the run's start)
  * when !power, else their mean power_w per channel. */
 static int series_points(struct wattprof_store *st, const char *id, struct json *j, int power)
 {
-    sqlite3_stmt *q = NULL;
-    int r = sqlite3_prepare_v2(store_sqlite_db(st),
-                               "SELECT bucket, power_uw FROM series WHERE run_id = ?"
-                               " ORDER BY bucket",
-                               -1, &q, NULL);
-    if (r == SQLITE_OK)
-        r = sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
     json_begin_array(j, power ? "power_w" : "t_s");
-    while (r == SQLITE_OK || r == SQLITE_ROW) {
-        r = sqlite3_step(q);
-        if (r != SQLITE_ROW)
-            break;
-        if (!power) {
-            json_u64(j, NULL, (uint64_t)sqlite3_column_int64(q, 0));
-            continue;
-        }
-        const unsigned char *b = sqlite3_column_blob(q, 1);
-        int len = sqlite3_column_bytes(q, 1);
-        json_begin_array(j, NULL);
-        for (int k = 0; k + 8 <= len; k += 8)
-            json_fixed(j, NULL, store_get_le(b + k), 6);
-        json_end_array(j);
-    }
+    int r =
+        store_sqlite_each_row(st, store_sqlite_series_sql, id, power ? series_power : series_t, j);
     json_end_array(j);
-    sqlite3_finalize(q);
-    return r == SQLITE_DONE ? 0 : store_sqlite_error(st, r, "cannot read");
+    return r;
 }
 
 int store_sqlite_series_json(struct wattprof_store *st, const char *id, char **json)

@@ -26,6 +26,12 @@ int store_sqlite_resolve(struct wattprof_store *st, const char *prefix, char id[
 int store_sqlite_run_json(struct wattprof_store *st, const char *id, char **json);
 int store_sqlite_labels_json(struct wattprof_store *st, const char *id, char **json);
 int store_sqlite_series_json(struct wattprof_store *st, const char *id, char **json);
+/* Runs sql with id as its one parameter and calls fn for each row. Returns 0, or -EIO
+ * with errmsg set. */
+int store_sqlite_each_row(struct wattprof_store *st, const char *sql, const char *id,
+                          void (*fn)(void *arg, sqlite3_stmt *row), void *arg);
+/* The 1 s series of a run, in order: bucket, power_uw. */
+extern const char store_sqlite_series_sql[];
 /* The run's channel names, in order, into the open JSON array j. */
 struct json;
 int store_sqlite_channel_names(struct wattprof_store *st, const char *id, struct json *j);
