@@ -375,8 +375,9 @@ static void breakdown_chart(FILE *f, const struct wattprof_result *r)
         v[i] *= es.factor;
     char ylabel[48];
     snprintf(ylabel, sizeof(ylabel), "energy (%s)", es.unit);
-    struct chart_stacked s = { .title = by_name ? "Energy by channel, windows summed by name"
-                                                : "Energy by channel, run and windows",
+    struct chart_stacked s = { .title = by_name        ? "Energy by channel, windows summed by name"
+                                        : r->n_windows ? "Energy by channel, run and windows"
+                                                       : "Energy by channel",
                                .y_label = ylabel,
                                .bar_labels = labels,
                                .n_bars = nb,

@@ -171,7 +171,12 @@ int sampler_init(struct sampler *sp, struct sensor *const *sensors, size_t n_sen
     return 0;
 }
 
-static void sample_sensor(struct sampler *sp, size_t si, struct sampler_channel *first)
+/* Reads sensor si. A scheduled read (a tick, or the first read) restarts the sensor's
+ * minimum period; a forced read in between (a window edge, the end) does not, so the
+ * next tick still reads it and the ticks keep their rhythm (a forced read must not turn
+ * the next interval into an empty one followed by a double one). */
+static void sample_sensor(struct sampler *sp, size_t si, struct sampler_channel *first,
+                          int scheduled)
 {
     struct sensor *s = sp->sensors[si];
     uint64_t t0 = sensor_now_ns();
@@ -180,7 +185,8 @@ static void sample_sensor(struct sampler *sp, size_t si, struct sampler_channel 
     int r = s->ops->read(s, sp->values);
     uint64_t t1 = sensor_now_ns();
     uint64_t t = t0 + (t1 - t0) / 2; /* the read happened somewhere in [t0, t1] */
-    sp->sensor_last_ns[si] = t1;
+    if (scheduled || sp->sensor_last_ns[si] == 0)
+        sp->sensor_last_ns[si] = t1;
     for (size_t j = 0; j < s->n_channels; j++) {
         struct sampler_channel *c = first + j;
         int err = r < 0 ? r : s->channels[j].read_err;
@@ -246,7 +252,7 @@ void sampler_sample(struct sampler *sp, int force)
         int due = force || s->min_period_ns == 0 ||
                   now - sp->sensor_last_ns[i] + sp->tick_ns / 2 >= s->min_period_ns;
         if (due)
-            sample_sensor(sp, i, first);
+            sample_sensor(sp, i, first, !force);
         first += s->n_channels;
     }
     sp->n_samples++;

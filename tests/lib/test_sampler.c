@@ -190,6 +190,7 @@ static void test_sampler_device_share_is_attributed(void **state)
 /* A fake counter backend: 20 W exactly, derived from the monotonic clock. */
 struct fake_priv {
     uint64_t t0;
+    unsigned reads;
 };
 
 static int fake_open(struct sensor *s)
@@ -205,6 +206,7 @@ static int fake_open(struct sensor *s)
 static int fake_read(struct sensor *s, uint64_t *values)
 {
     struct fake_priv *p = s->priv;
+    p->reads++;
     uint64_t uj = (sensor_now_ns() - p->t0) * 20 / 1000; /* 20 W = 20 µJ per µs */
     values[0] = uj % 1000000;
     return 0;
@@ -274,9 +276,48 @@ static void test_sampler_ticks_no_faster_than_sensors_change(void **state)
     free(sp);
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) < 0)
+        ;
+}
+
+/* A sensor with a minimum period: ticks closer than it skip it, a forced read (a window
+ * edge) always reads it and does not delay its next scheduled read. */
+static void test_sampler_forced_read_keeps_the_schedule(void **state)
+{
+    (void)state;
+    struct fake_priv priv = { 0 };
+    struct sensor slow;
+    memset(&slow, 0, sizeof(slow));
+    slow.ops = &fake_ops;
+    slow.priv = &priv;
+    assert_int_equal(fake_open(&slow), 0);
+    slow.min_period_ns = 200 * MS;
+    struct sampler *sp = calloc(1, sizeof(*sp));
+    assert_non_null(sp);
+    struct sensor *list[] = { &slow };
+    assert_int_equal(sampler_init(sp, list, 1, 200 * MS), 0);
+    sp->tick_ns = 200 * MS; /* as sampler_start sets it; no thread here */
+    sampler_sample(sp, 1);  /* the first read: the schedule starts */
+    assert_int_equal(priv.reads, 1);
+    sampler_sample(sp, 0); /* a tick right after: too early, skipped */
+    assert_int_equal(priv.reads, 1);
+    sleep_ms(150);
+    sampler_sample(sp, 1); /* a window edge: read */
+    assert_int_equal(priv.reads, 2);
+    sleep_ms(60);
+    sampler_sample(sp, 0); /* 210 ms after the first read: due, the edge did not delay it */
+    assert_int_equal(priv.reads, 3);
+    sampler_release(sp);
+    free(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sampler_forced_read_keeps_the_schedule),
         cmocka_unit_test(test_counter_delta_cases),
         cmocka_unit_test(test_sampler_counter_single_wrap),
         cmocka_unit_test(test_sampler_counter_reset_is_counted),
