@@ -76,6 +76,8 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
     env_or(ctx->only, sizeof(ctx->only), "WATTPROF_SENSORS", "");
     env_or(ctx->nvml_lib, sizeof(ctx->nvml_lib), "WATTPROF_NVML_LIB", "");
     env_or(ctx->ipmi_dev, sizeof(ctx->ipmi_dev), "WATTPROF_IPMI_DEV", "/dev/ipmi0");
+    env_or(ctx->replay_path, sizeof(ctx->replay_path), "WATTPROF_REPLAY", "");
+    ctx->cfg.replay_path = ctx->replay_path[0] ? ctx->replay_path : NULL;
     const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
     snprintf(ctx->cuda_visible, sizeof(ctx->cuda_visible), "%s", cvd ? cvd : "");
     ctx->cfg.nvml_lib = ctx->nvml_lib[0] ? ctx->nvml_lib : NULL;
@@ -123,6 +125,7 @@ WATTPROF_API int wattprof_ctx_set(struct wattprof_ctx *ctx, const char *key, con
         { "hwmon", ctx->hwmon, sizeof(ctx->hwmon), &ctx->cfg.hwmon },
         { "meter", ctx->meter_cmd, sizeof(ctx->meter_cmd), &ctx->cfg.meter_cmd },
         { "ptd", ctx->ptd_addr, sizeof(ctx->ptd_addr), &ctx->cfg.ptd_addr },
+        { "replay", ctx->replay_path, sizeof(ctx->replay_path), &ctx->cfg.replay_path },
         { "ipmi-device", ctx->ipmi_dev, sizeof(ctx->ipmi_dev), &ctx->cfg.ipmi_dev },
         { "require", ctx->required, sizeof(ctx->required), NULL },
         { "daemon-socket", ctx->daemon_socket, sizeof(ctx->daemon_socket),
@@ -255,6 +258,8 @@ const char *ctx_provenance_name(enum sensor_provenance p)
         return "measured";
     case SENSOR_INTEGRATED:
         return "integrated";
+    case SENSOR_REPLAYED:
+        return "replayed";
     case SENSOR_ESTIMATED:
         break;
     }
