@@ -183,12 +183,15 @@ static void explain_failures(struct wattprof_ctx *ctx)
     }
 }
 
-/* Every backend named by the "require" setting must be in use. */
+/* Every backend named by the "require" setting must be in use, and so must replay when a
+ * trace is given: a bad trace must not quietly turn into a live measurement. */
 static int check_required(struct wattprof_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->sensors.n; i++) {
         const struct sensors_entry *e = &ctx->sensors.entries[i];
-        if (!sensors_in_list(ctx->required, e->ops->name) || (e->status == 0 && !e->skipped))
+        int required = sensors_in_list(ctx->required, e->ops->name) ||
+                       (e->ops == &replay_sensor_ops && ctx->cfg.replay_path);
+        if (!required || (e->status == 0 && !e->skipped))
             continue;
         const char *why = e->skipped ? e->skip_reason : e->sensor ? e->sensor->errmsg : "";
         return ctx_errorf(ctx, e->status ? e->status : -ENODEV,

@@ -265,8 +265,8 @@ static void report_replay(struct wattprof_session *s)
                       s->ctx->replay_path);
         if (elapsed_ns > end_ns)
             session_warnf(s,
-                          "the replayed trace ended at %.3f s (%.3f s after the sensors "
-                          "opened): its channels held their last values after that",
+                          "the replayed trace ended at %.3f s (%.3f s after its first "
+                          "read): its channels held their last values after that",
                           (double)end_ns / 1e9, (double)elapsed_ns / 1e9);
     }
 }

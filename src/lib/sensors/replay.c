@@ -2,7 +2,9 @@
  * cumulative energies at open and hands them out as energy counters, linearly
  * interpolated at the time elapsed since open. The channels keep their recorded names,
  * domains and total flags; their provenance is "replayed", so nothing claims to be a
- * live measurement. */
+ * live measurement. Time zero is the first read, not open(): the sampler's first sample
+ * is its baseline, and whatever ran between open and that sample (the rest of the
+ * backends opening, a loaded machine) must not eat the start of the trace. */
 #include "replay.h"
 
 #include <errno.h>
@@ -23,7 +25,7 @@
 
 struct replay_priv {
     struct replay_trace trace;
-    uint64_t open_ns;
+    uint64_t start_ns; /* the first read's time (CLOCK_MONOTONIC); 0 before it */
 };
 
 /* The parser's position and its error message. */
@@ -445,15 +447,18 @@ static int replay_open(struct sensor *s)
                  "its last value",
                  path, st->trace.n_rows, (unsigned long long)(end / 1000000000u),
                  (unsigned long long)(end / 1000000u % 1000u));
-    st->open_ns = sensor_now_ns();
+    st->start_ns = 0;
     return 0;
 }
 
-/* The trace's values at the time since open; allocates nothing. */
+/* The trace's values at the time since the first read; allocates nothing. */
 static int replay_read(struct sensor *s, uint64_t *values)
 {
-    const struct replay_priv *st = s->priv;
-    replay_values_at(&st->trace, sensor_now_ns() - st->open_ns, values);
+    struct replay_priv *st = s->priv;
+    uint64_t now = sensor_now_ns();
+    if (st->start_ns == 0)
+        st->start_ns = now;
+    replay_values_at(&st->trace, now - st->start_ns, values);
     return 0;
 }
 
@@ -463,7 +468,7 @@ int replay_sensor_times(const struct sensor *s, uint64_t *end_ns, uint64_t *elap
         return 0;
     const struct replay_priv *st = s->priv;
     *end_ns = replay_end_ns(&st->trace);
-    *elapsed_ns = sensor_now_ns() - st->open_ns;
+    *elapsed_ns = st->start_ns ? sensor_now_ns() - st->start_ns : 0;
     return 1;
 }
 

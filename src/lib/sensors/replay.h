@@ -48,7 +48,7 @@ uint64_t replay_end_ns(const struct replay_trace *t);
 void replay_values_at(const struct replay_trace *t, uint64_t t_ns, uint64_t *values);
 
 /* For `wattprof run`: 1 when s is an open replay sensor, with the trace's end and how
- * long ago it was opened (ns); else 0. */
+ * long ago it was first read (ns; 0 before); else 0. */
 int replay_sensor_times(const struct sensor *s, uint64_t *end_ns, uint64_t *elapsed_ns);
 
 #endif
