@@ -576,6 +576,16 @@ WATTPROF_API int wattprof_store_labels_json(struct wattprof_store *st, const cha
 #define WATTPROF_POWER_POINTS_MAX 100000
 WATTPROF_API int wattprof_store_power_json(struct wattprof_store *st, const char *id,
                                            unsigned max_points, char **json);
+/* The run's raw samples as a replay trace (docs/replay.md), the text `--replay FILE`
+ * reads: "# wattprof trace 1", one "# channel" line per channel in sample order (kind
+ * counter, the recorded domain, provenance, total and node flags and source), the CSV
+ * header "t_s,NAME,...", then one row per raw sample: seconds since the first sample (9
+ * decimals) and each channel's cumulative joules (6 decimals), exact and locale-free. id is
+ * a full id (see wattprof_store_resolve()). Release with wattprof_free(). Returns 0,
+ * -ENOENT (no such run), -ENODATA (gc dropped the raw samples, or fewer than 2), -EINVAL
+ * (more channels than a trace holds, or a name it cannot hold), -EIO, -ENOMEM; errmsg says
+ * which. Not thread-safe on one store. */
+WATTPROF_API int wattprof_store_trace(struct wattprof_store *st, const char *id, char **text);
 /* Stores a study (wattprof bench) started at started_at_unix_ms: its JSON (an object,
  * schema wattprof.study/1) is kept with "id" added, right after "schema" (the first member
  * when there is none); id receives the new id, 8 lowercase hex characters like a run's.
