@@ -82,6 +82,9 @@ WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx);
  *   "hwmon"       generic hwmon chips to read, comma-separated names (opt-in)
  *   "meter"       a command that prints one reading per line (watts, or joules with J)
  *   "ptd"         HOST:PORT of a SPEC PTDaemon (MLPerf Power)
+ *   "replay"      a recorded trace to play back (default $WATTPROF_REPLAY; docs/replay.md):
+ *                 its channels (provenance "replayed") are then the total, and
+ *                 open_sensors fails when it cannot be read
  *   "ipmi-device" the IPMI device (default $WATTPROF_IPMI_DEV, then /dev/ipmi0)
  *   "require"     comma-separated backends that must work: open_sensors fails otherwise
  *   "daemon-socket" the Unix socket of a `wattprof serve` to read counters through
@@ -138,7 +141,7 @@ struct wattprof_channel_info {
     const char *domain;     /* "package", "dram", "psys", "core", "uncore", "cpu", ... */
     const char *kind;       /* "counter" or "gauge" */
     const char *source;     /* the backend name */
-    const char *provenance; /* "measured", "integrated" or "estimated" */
+    const char *provenance; /* "measured", "integrated", "estimated" or "replayed" */
     const char *how;        /* how it is read, or the model and its inputs */
     int included_in_total;  /* adds to the non-overlapping machine total */
     uint64_t range_uj;      /* counter wrap range, 0 = none, UINT64_MAX = unknown */
@@ -336,7 +339,8 @@ struct wattprof_result {
     uint64_t started_at_unix_ms; /* wall clock at start, for RFC 3339 */
     uint64_t duration_ns;
     uint64_t energy_uj;           /* non-overlapping machine total */
-    const char *total_provenance; /* "measured", "estimated", "integrated" or "mixed" */
+    const char *total_provenance; /* "measured", "estimated", "integrated", "replayed" or
+                                     "mixed" */
     uint64_t attributed_uj; /* the workload's share of dynamic_energy_uj, summed over the channels
                                in the total; never above energy_uj */
     int idle_measured;

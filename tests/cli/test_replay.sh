@@ -91,6 +91,17 @@ grep -q 'cpu-package:0 .*replayed .*in total .*recorded by rapl-powercap' '$TMP/
 grep -q 'after that each channel holds its last value' '$TMP/sensors.out' &&
 grep -q 'not in the total: a recorded trace is replayed' '$TMP/sensors.out'"
 
+# serve --replay: clients read the trace through the socket, still marked replayed
+"$W" serve --replay "$TMP/rec.trace" --listen none --socket "$TMP/s.sock" 2>"$TMP/serve.err" &
+serve=$!
+for _ in $(seq 150); do [ -S "$TMP/s.sock" ] && break; sleep 0.02; done
+WATTPROF_SOCKET="$TMP/s.sock" "$W" sensors --sensors daemon >"$TMP/daemon.out" 2>&1
+kill "$serve"
+wait "$serve" 2>/dev/null
+check "serve --replay serves the replayed channels, marked replayed" sh -c "
+grep -q '^daemon  *in use' '$TMP/daemon.out' &&
+grep -q 'cpu-package:0 .*replayed .*in total .*(replay: replayed from' '$TMP/daemon.out'"
+
 # --- bad traces: the exit status and the line ---------------------------------------------
 bad() {
     name=$1
