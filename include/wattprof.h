@@ -82,6 +82,9 @@ WATTPROF_API const char *wattprof_ctx_errmsg(const struct wattprof_ctx *ctx);
  *   "hwmon"       generic hwmon chips to read, comma-separated names (opt-in)
  *   "meter"       a command that prints one reading per line (watts, or joules with J)
  *   "ptd"         HOST:PORT of a SPEC PTDaemon (MLPerf Power)
+ *   "replay"      a recorded trace to play back (default $WATTPROF_REPLAY; docs/replay.md):
+ *                 its channels (provenance "replayed") are then the total, and
+ *                 open_sensors fails when it cannot be read
  *   "ipmi-device" the IPMI device (default $WATTPROF_IPMI_DEV, then /dev/ipmi0)
  *   "require"     comma-separated backends that must work: open_sensors fails otherwise
  *   "daemon-socket" the Unix socket of a `wattprof serve` to read counters through
@@ -138,7 +141,7 @@ struct wattprof_channel_info {
     const char *domain;     /* "package", "dram", "psys", "core", "uncore", "cpu", ... */
     const char *kind;       /* "counter" or "gauge" */
     const char *source;     /* the backend name */
-    const char *provenance; /* "measured", "integrated" or "estimated" */
+    const char *provenance; /* "measured", "integrated", "estimated" or "replayed" */
     const char *how;        /* how it is read, or the model and its inputs */
     int included_in_total;  /* adds to the non-overlapping machine total */
     uint64_t range_uj;      /* counter wrap range, 0 = none, UINT64_MAX = unknown */
@@ -336,7 +339,8 @@ struct wattprof_result {
     uint64_t started_at_unix_ms; /* wall clock at start, for RFC 3339 */
     uint64_t duration_ns;
     uint64_t energy_uj;           /* non-overlapping machine total */
-    const char *total_provenance; /* "measured", "estimated", "integrated" or "mixed" */
+    const char *total_provenance; /* "measured", "estimated", "integrated", "replayed" or
+                                     "mixed" */
     uint64_t attributed_uj; /* the workload's share of dynamic_energy_uj, summed over the channels
                                in the total; never above energy_uj */
     int idle_measured;
@@ -576,6 +580,16 @@ WATTPROF_API int wattprof_store_labels_json(struct wattprof_store *st, const cha
 #define WATTPROF_POWER_POINTS_MAX 100000
 WATTPROF_API int wattprof_store_power_json(struct wattprof_store *st, const char *id,
                                            unsigned max_points, char **json);
+/* The run's raw samples as a replay trace (docs/replay.md), the text `--replay FILE`
+ * reads: "# wattprof trace 1", one "# channel" line per channel in sample order (kind
+ * counter, the recorded domain, provenance, total and node flags and source), the CSV
+ * header "t_s,NAME,...", then one row per raw sample: seconds since the first sample (9
+ * decimals) and each channel's cumulative joules (6 decimals), exact and locale-free. id is
+ * a full id (see wattprof_store_resolve()). Release with wattprof_free(). Returns 0,
+ * -ENOENT (no such run), -ENODATA (gc dropped the raw samples, or fewer than 2), -EINVAL
+ * (more channels than a trace holds, or a name it cannot hold), -EIO, -ENOMEM; errmsg says
+ * which. Not thread-safe on one store. */
+WATTPROF_API int wattprof_store_trace(struct wattprof_store *st, const char *id, char **text);
 /* Stores a study (wattprof bench) started at started_at_unix_ms: its JSON (an object,
  * schema wattprof.study/1) is kept with "id" added, right after "schema" (the first member
  * when there is none); id receives the new id, 8 lowercase hex characters like a run's.

@@ -99,6 +99,9 @@ int cli_sensor_opt(struct cli_sensor_opts *o, int c, const char *arg)
     case CLI_OPT_REQUIRE:
         o->require = arg;
         return 1;
+    case CLI_OPT_REPLAY:
+        o->replay = arg;
+        return 1;
     }
     return 0;
 }
@@ -110,10 +113,8 @@ int cli_apply_sensor_opts(struct wattprof_ctx *ctx, const struct cli_sensor_opts
         const char *key;
         const char *value;
     } settings[] = {
-        { "meter", o->meter },
-        { "ptd", o->ptd },
-        { "hwmon", o->hwmon },
-        { "require", o->require },
+        { "meter", o->meter },   { "ptd", o->ptd },         { "hwmon", o->hwmon },
+        { "replay", o->replay }, { "require", o->require },
     };
     int r = wattprof_ctx_set_backends(ctx, o->sensors);
     for (size_t i = 0; r == 0 && i < ARRAY_SIZE(settings); i++)

@@ -42,17 +42,26 @@ struct cli_sensor_opts {
     const char *sensors; /* --sensors LIST */
     const char *meter;   /* --meter CMD */
     const char *ptd;     /* --ptd HOST:PORT */
+    const char *replay;  /* --replay FILE */
     const char *hwmon;   /* --hwmon NAMES */
     const char *require; /* --require LIST */
 };
 
 /* getopt_long codes and usage lines of the sensor options. */
-enum { CLI_OPT_SENSORS = 300, CLI_OPT_METER, CLI_OPT_PTD, CLI_OPT_HWMON, CLI_OPT_REQUIRE };
+enum {
+    CLI_OPT_SENSORS = 300,
+    CLI_OPT_METER,
+    CLI_OPT_PTD,
+    CLI_OPT_HWMON,
+    CLI_OPT_REQUIRE,
+    CLI_OPT_REPLAY
+};
 #define CLI_SENSOR_LONGOPTS                                                                        \
     { "sensors", required_argument, NULL, CLI_OPT_SENSORS },                                       \
         { "meter", required_argument, NULL, CLI_OPT_METER },                                       \
         { "ptd", required_argument, NULL, CLI_OPT_PTD },                                           \
         { "hwmon", required_argument, NULL, CLI_OPT_HWMON },                                       \
+        { "replay", required_argument, NULL, CLI_OPT_REPLAY },                                     \
     {                                                                                              \
         "require", required_argument, NULL, CLI_OPT_REQUIRE                                        \
     }
@@ -62,6 +71,8 @@ enum { CLI_OPT_SENSORS = 300, CLI_OPT_METER, CLI_OPT_PTD, CLI_OPT_HWMON, CLI_OPT
     "                           (watts, or cumulative joules with a J suffix)\n"                   \
     "      --ptd HOST:PORT      a SPEC PTDaemon power analyzer (MLPerf Power)\n"                   \
     "      --hwmon NAMES        also read these generic hwmon chips (by name)\n"                   \
+    "      --replay FILE        replay a recorded trace (docs/replay.md); its channels are\n"      \
+    "                           the total, live ones are shown beside it\n"                        \
     "      --require LIST       fail unless these backends work\n"
 
 /* Stores a sensor option; returns 1 when c was one, else 0. */

@@ -1,5 +1,6 @@
 /* wattprof export: stored runs as JSON, tidy CSV, CodeCarbon's emissions.csv or
- * OpenMetrics text, on stdout or into a file that appears whole (temp + rename). */
+ * OpenMetrics text, or one run's raw samples as a replay trace, on stdout or into a file
+ * that appears whole (temp + rename). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -22,12 +23,13 @@ static const char usage_text[] =
     "\n"
     "  -f, --format FORMAT      json (an array of the run JSONs, the default), csv (one\n"
     "                           row per run and channel), codecarbon (CodeCarbon's\n"
-    "                           emissions.csv columns) or openmetrics\n"
+    "                           emissions.csv columns), openmetrics, or trace (one\n"
+    "                           RUN's raw samples for --replay, docs/replay.md)\n"
     "  -o, --output FILE        write FILE (whole or not at all) instead of "
     "stdout\n" HISTORY_DB_USAGE "  -h, --help               this text\n";
 
-enum export_format { FMT_JSON, FMT_CSV, FMT_CODECARBON, FMT_OPENMETRICS };
-static const char *const format_names[] = { "json", "csv", "codecarbon", "openmetrics" };
+enum export_format { FMT_JSON, FMT_CSV, FMT_CODECARBON, FMT_OPENMETRICS, FMT_TRACE };
+static const char *const format_names[] = { "json", "csv", "codecarbon", "openmetrics", "trace" };
 
 struct export_opts {
     enum export_format format;
@@ -127,6 +129,8 @@ static void format_runs(FILE *f, enum export_format format, char **texts,
     case FMT_OPENMETRICS:
         export_openmetrics(f, runs, n);
         break;
+    case FMT_TRACE:
+        break; /* export_trace(): one run, from the raw samples */
     }
 }
 
@@ -203,15 +207,40 @@ static int export_ids(struct wattprof_store *st, const struct export_opts *o, ch
     return r;
 }
 
+/* --format trace: exactly one RUN's raw samples, as the library writes them. */
+static int export_trace(struct wattprof_store *st, const struct export_opts *o, const char *arg)
+{
+    char id[16];
+    char *text = NULL;
+    if (history_resolve(st, arg, id) < 0)
+        return 1;
+    if (wattprof_store_trace(st, id, &text) < 0) {
+        cli_error("%s", wattprof_store_errmsg(st));
+        return 1;
+    }
+    int r = write_output(o->output, text, strlen(text));
+    wattprof_free(text);
+    return r == 0 ? 0 : 1;
+}
+
 int cmd_export(int argc, char **argv)
 {
     struct export_opts o = { FMT_JSON, NULL, NULL };
     int code = parse_args(&o, argc, argv);
     if (code >= 0)
         return code;
+    if (o.format == FMT_TRACE && argc - optind != 1)
+        return history_usage_error("wattprof export", usage_text,
+                                   "--format trace writes exactly one RUN (%d given)",
+                                   argc - optind);
     struct wattprof_store *st = NULL;
     if (history_open(o.db, &st) < 0)
         return 1;
+    if (o.format == FMT_TRACE) {
+        code = export_trace(st, &o, argv[optind]);
+        wattprof_store_close(st);
+        return code;
+    }
     char(*ids)[16] = NULL;
     size_t n = 0;
     code = 1;

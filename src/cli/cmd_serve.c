@@ -33,6 +33,8 @@ static const char serve_usage[] =
     "      --tls-key FILE             and this PEM key (mode 0600 or stricter)\n"
     "      --cgroup-depth N           per-cgroup energy down to depth N (default 3; 0: off)\n"
     "      --cgroup-max N             at most N cgroup series (default 256, at most 4096)\n"
+    "      --replay FILE              serve a recorded trace (docs/replay.md); its channels\n"
+    "                                 are the total (also WATTPROF_REPLAY)\n"
     "Once the sensors are open and the socket and port bound, serve drops every\n"
     "capability (and sets no_new_privs). SIGHUP re-opens the sensors without them:\n"
     "counters that needed a capability become unavailable until a restart. SIGTERM\n"
@@ -46,7 +48,8 @@ enum {
     OPT_CG_DEPTH,
     OPT_CG_MAX,
     OPT_TLS_CERT,
-    OPT_TLS_KEY
+    OPT_TLS_KEY,
+    OPT_REPLAY
 };
 
 static int parse_uint(const char *s, int base, unsigned long max, unsigned *out)
@@ -76,12 +79,17 @@ static int parse_group(const char *name, long *gid)
 
 /* --user: the account serve becomes after start; NULL: stay. */
 static const char *serve_user;
+/* --replay: a trace to serve (the ctx's "replay" setting); NULL: WATTPROF_REPLAY or none. */
+static const char *serve_replay;
 
 static int parse_option(int c, struct wattprof_daemon_config *cfg)
 {
     switch (c) {
     case 'u':
         serve_user = optarg;
+        return 0;
+    case OPT_REPLAY:
+        serve_replay = optarg;
         return 0;
     case OPT_AUTH:
         cfg->auth_file = optarg;
@@ -135,6 +143,7 @@ static int parse_args(int argc, char **argv, struct wattprof_daemon_config *cfg)
         { "tls-key", required_argument, NULL, OPT_TLS_KEY },
         { "cgroup-depth", required_argument, NULL, OPT_CG_DEPTH },
         { "cgroup-max", required_argument, NULL, OPT_CG_MAX },
+        { "replay", required_argument, NULL, OPT_REPLAY },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -237,6 +246,10 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     if (wattprof_ctx_new(&ctx) < 0 || wattprof_daemon_new(ctx, &d) < 0) {
         cli_error("out of memory");
+        goto out;
+    }
+    if (serve_replay && wattprof_ctx_set(ctx, "replay", serve_replay) < 0) {
+        cli_error("%s", wattprof_ctx_errmsg(ctx));
         goto out;
     }
     cfg.drop_capabilities = 1;

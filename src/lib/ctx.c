@@ -76,6 +76,8 @@ WATTPROF_API int wattprof_ctx_new(struct wattprof_ctx **out)
     env_or(ctx->only, sizeof(ctx->only), "WATTPROF_SENSORS", "");
     env_or(ctx->nvml_lib, sizeof(ctx->nvml_lib), "WATTPROF_NVML_LIB", "");
     env_or(ctx->ipmi_dev, sizeof(ctx->ipmi_dev), "WATTPROF_IPMI_DEV", "/dev/ipmi0");
+    env_or(ctx->replay_path, sizeof(ctx->replay_path), "WATTPROF_REPLAY", "");
+    ctx->cfg.replay_path = ctx->replay_path[0] ? ctx->replay_path : NULL;
     const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
     snprintf(ctx->cuda_visible, sizeof(ctx->cuda_visible), "%s", cvd ? cvd : "");
     ctx->cfg.nvml_lib = ctx->nvml_lib[0] ? ctx->nvml_lib : NULL;
@@ -123,6 +125,7 @@ WATTPROF_API int wattprof_ctx_set(struct wattprof_ctx *ctx, const char *key, con
         { "hwmon", ctx->hwmon, sizeof(ctx->hwmon), &ctx->cfg.hwmon },
         { "meter", ctx->meter_cmd, sizeof(ctx->meter_cmd), &ctx->cfg.meter_cmd },
         { "ptd", ctx->ptd_addr, sizeof(ctx->ptd_addr), &ctx->cfg.ptd_addr },
+        { "replay", ctx->replay_path, sizeof(ctx->replay_path), &ctx->cfg.replay_path },
         { "ipmi-device", ctx->ipmi_dev, sizeof(ctx->ipmi_dev), &ctx->cfg.ipmi_dev },
         { "require", ctx->required, sizeof(ctx->required), NULL },
         { "daemon-socket", ctx->daemon_socket, sizeof(ctx->daemon_socket),
@@ -180,12 +183,15 @@ static void explain_failures(struct wattprof_ctx *ctx)
     }
 }
 
-/* Every backend named by the "require" setting must be in use. */
+/* Every backend named by the "require" setting must be in use, and so must replay when a
+ * trace is given: a bad trace must not quietly turn into a live measurement. */
 static int check_required(struct wattprof_ctx *ctx)
 {
     for (size_t i = 0; i < ctx->sensors.n; i++) {
         const struct sensors_entry *e = &ctx->sensors.entries[i];
-        if (!sensors_in_list(ctx->required, e->ops->name) || (e->status == 0 && !e->skipped))
+        int required = sensors_in_list(ctx->required, e->ops->name) ||
+                       (e->ops == &replay_sensor_ops && ctx->cfg.replay_path);
+        if (!required || (e->status == 0 && !e->skipped))
             continue;
         const char *why = e->skipped ? e->skip_reason : e->sensor ? e->sensor->errmsg : "";
         return ctx_errorf(ctx, e->status ? e->status : -ENODEV,
@@ -255,6 +261,8 @@ const char *ctx_provenance_name(enum sensor_provenance p)
         return "measured";
     case SENSOR_INTEGRATED:
         return "integrated";
+    case SENSOR_REPLAYED:
+        return "replayed";
     case SENSOR_ESTIMATED:
         break;
     }

@@ -22,6 +22,7 @@ struct wattprof_ctx {
     char hwmon[256];
     char meter_cmd[1024];
     char ptd_addr[256];
+    char replay_path[PATH_MAX]; /* --replay FILE, or $WATTPROF_REPLAY */
     char ipmi_dev[PATH_MAX];
     char daemon_socket[PATH_MAX];   /* "" : the daemon backend is not tried */
     char required[256];             /* backends that must work (--require) */

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "replay.h"
+
 #define NS_PER_S 1000000000ull
 /* A run this long with a busy CPU must move any working energy counter. */
 #define SESSION_DEAD_COUNTER_MIN_NS (200ull * 1000 * 1000)
@@ -228,7 +230,8 @@ static int requested(const struct sensor_config *cfg, const char *name)
 {
     return strcmp(name, "rapl-msr") == 0 || (strcmp(name, "meter") == 0 && cfg->meter_cmd) ||
            (strcmp(name, "ptd") == 0 && cfg->ptd_addr) ||
-           (strcmp(name, "hwmon") == 0 && cfg->hwmon);
+           (strcmp(name, "hwmon") == 0 && cfg->hwmon) ||
+           (strcmp(name, "replay") == 0 && cfg->replay_path);
 }
 
 /* A backend that exists but cannot be read, or that the user asked for and that failed,
@@ -243,6 +246,28 @@ static void report_unreadable_backends(struct wattprof_session *s)
             continue;
         if (e->status != -ENODEV || requested(&s->ctx->cfg, e->ops->name))
             session_warnf(s, "%s not used: %s", e->ops->name, e->sensor->errmsg);
+    }
+}
+
+/* A replayed trace is the total (sensors.c): say so, and say when the run outlasted it. */
+static void report_replay(struct wattprof_session *s)
+{
+    const struct sensors *set = &s->ctx->sensors;
+    for (size_t i = 0; i < set->n; i++) {
+        const struct sensors_entry *e = &set->entries[i];
+        uint64_t end_ns, elapsed_ns;
+        if (e->skipped || e->status != 0 || !e->sensor ||
+            !replay_sensor_times(e->sensor, &end_ns, &elapsed_ns))
+            continue;
+        session_warnf(s,
+                      "the total is a replayed trace (%s), not a live measurement; live "
+                      "channels are listed but not included",
+                      s->ctx->replay_path);
+        if (elapsed_ns > end_ns)
+            session_warnf(s,
+                          "the replayed trace ended at %.3f s (%.3f s after its first "
+                          "read): its channels held their last values after that",
+                          (double)end_ns / 1e9, (double)elapsed_ns / 1e9);
     }
 }
 
@@ -341,6 +366,7 @@ static void compute_result(struct wattprof_session *s)
     drop_dead_counters(s, res->duration_ns, res->machine_cpu_ns);
     report_channel_problems(s);
     report_unreadable_backends(s);
+    report_replay(s);
     for (size_t i = 0; i < s->sp->n_channels; i++)
         if (s->channels[i].info.included_in_total)
             res->energy_uj += s->channels[i].energy_uj;

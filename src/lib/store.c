@@ -182,6 +182,13 @@ WATTPROF_API int wattprof_store_power_json(struct wattprof_store *st, const char
     return st->ops->power_json(st, id, max_points, json);
 }
 
+WATTPROF_API int wattprof_store_trace(struct wattprof_store *st, const char *id, char **text)
+{
+    *text = NULL;
+    int r = usable(st);
+    return r < 0 ? r : st->ops->trace(st, id, text);
+}
+
 /* json with "id" added: right after a "schema" member that opens the object (so it reads
  * like a stored run's), else as the first member. malloc'd; NULL on -ENOMEM. */
 static char *with_id(const char *json, const char *id)

@@ -76,6 +76,7 @@ struct store_ops {
     int (*series_json)(struct wattprof_store *st, const char *id, char **json);
     int (*labels_json)(struct wattprof_store *st, const char *id, char **json);
     int (*power_json)(struct wattprof_store *st, const char *id, unsigned max_points, char **json);
+    int (*trace)(struct wattprof_store *st, const char *id, char **text);
     int (*delete_run)(struct wattprof_store *st, const char *id);
     int (*gc)(struct wattprof_store *st, uint64_t before_unix_ms, uint64_t *runs_pruned);
     int (*save_study)(struct wattprof_store *st, const char *id, const char *name,

@@ -130,7 +130,8 @@ int store_sqlite_study_json(struct wattprof_store *st, const char *id, char **js
 
 static const char *static_provenance(const char *p)
 {
-    static const char *const known[] = { "measured", "integrated", "estimated", "mixed", "none" };
+    static const char *const known[] = { "measured", "integrated", "estimated",
+                                         "replayed", "mixed",      "none" };
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (p && strcmp(p, known[i]) == 0)
             return known[i];

@@ -255,6 +255,7 @@ const struct store_ops store_sqlite_ops = {
     .series_json = store_sqlite_series_json,
     .labels_json = store_sqlite_labels_json,
     .power_json = store_sqlite_power_json,
+    .trace = store_sqlite_trace,
     .delete_run = sqlite_delete,
     .gc = sqlite_gc,
     .save_study = sqlite_save_study,

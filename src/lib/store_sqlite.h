@@ -38,6 +38,8 @@ int store_sqlite_channel_names(struct wattprof_store *st, const char *id, struct
 /* store_power.c */
 int store_sqlite_power_json(struct wattprof_store *st, const char *id, unsigned max_points,
                             char **json);
+/* store_trace.c */
+int store_sqlite_trace(struct wattprof_store *st, const char *id, char **text);
 int store_sqlite_resolve_study(struct wattprof_store *st, const char *prefix, char id[16]);
 int store_sqlite_study_json(struct wattprof_store *st, const char *id, char **json);
 

@@ -115,6 +115,8 @@ static char *next_line(struct daemon_priv *p, size_t *pos)
 
 static enum sensor_provenance provenance_of(const char *name)
 {
+    if (strcmp(name, "replayed") == 0)
+        return SENSOR_REPLAYED;
     return strcmp(name, "measured") == 0 ? SENSOR_MEASURED : SENSOR_INTEGRATED;
 }
 

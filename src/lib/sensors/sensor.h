@@ -22,6 +22,7 @@ enum sensor_provenance {
     SENSOR_MEASURED,   /* a hardware energy counter */
     SENSOR_INTEGRATED, /* a power gauge integrated over time by the sampler */
     SENSOR_ESTIMATED,  /* a model: no hardware reading at all */
+    SENSOR_REPLAYED,   /* a recorded trace played back (--replay): not a live reading */
 };
 
 /* One energy stream. Filled by the backend's open(); read-only afterwards, except
@@ -83,6 +84,7 @@ struct sensor_config {
     const char *hwmon;                /* --hwmon NAME,...: generic hwmon chips opted in */
     const char *meter_cmd;            /* --meter CMD: an external meter command */
     const char *ptd_addr;             /* --ptd HOST:PORT: a SPEC PTDaemon */
+    const char *replay_path;          /* --replay FILE or $WATTPROF_REPLAY: a trace */
     const char *ipmi_dev;             /* $WATTPROF_IPMI_DEV, default /dev/ipmi0 */
     const char *daemon_socket;        /* $WATTPROF_SOCKET or the default path; NULL: the
                                          daemon backend is not tried (wattprof serve) */
@@ -177,6 +179,7 @@ extern const struct sensor_ops hwmon_sensor_ops;
 extern const struct sensor_ops ipmi_dcmi_sensor_ops;
 extern const struct sensor_ops meter_sensor_ops;
 extern const struct sensor_ops ptd_sensor_ops;
+extern const struct sensor_ops replay_sensor_ops;
 
 /* Returns 1 when an open daemon sensor hands out channels that the backend `name` reads
  * in the daemon, so the local backend would read the same counters again (daemon.c). */

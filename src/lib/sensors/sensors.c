@@ -22,6 +22,8 @@ const struct sensor_ops *const sensor_backends[] = {
     &ipmi_dcmi_sensor_ops,
     &meter_sensor_ops,
     &ptd_sensor_ops,
+    /* a recorded trace (--replay): tried only when a trace is given */
+    &replay_sensor_ops,
     &model_sensor_ops,
     NULL,
 };
@@ -182,6 +184,29 @@ static void demote_model(struct sensors *set)
     }
 }
 
+static int is_open(const struct sensors_entry *e)
+{
+    return e->sensor && e->status == 0 && !e->skipped;
+}
+
+/* A replayed trace is the total: live channels (and the model) would count the same
+ * domains again, so they are listed beside it, out of the total. */
+static void demote_live(struct sensors *set)
+{
+    int replaying = 0;
+    for (size_t i = 0; i < set->n; i++)
+        replaying |= set->entries[i].ops == &replay_sensor_ops && is_open(&set->entries[i]);
+    for (size_t i = 0; replaying && i < set->n; i++) {
+        struct sensor *s = set->entries[i].sensor;
+        if (!is_open(&set->entries[i]) || set->entries[i].ops == &replay_sensor_ops)
+            continue;
+        for (size_t j = 0; j < s->n_channels; j++)
+            s->channels[j].included_in_total = 0;
+        sensor_notef(s, "not in the total: a recorded trace is replayed (--replay); shown for "
+                        "comparison");
+    }
+}
+
 int sensors_open(struct sensors *set, const struct sensors_env *env)
 {
     int usable = 0;
@@ -203,6 +228,7 @@ int sensors_open(struct sensors *set, const struct sensors_env *env)
             usable += (int)e->sensor->n_channels;
     }
     demote_model(set);
+    demote_live(set);
     return usable;
 }
 
