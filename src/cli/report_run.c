@@ -26,7 +26,10 @@ static int estimated(const struct wattprof_channel_info *c)
 static void badge(FILE *f, const char *provenance)
 {
     const char *p = provenance ? provenance : "unknown";
-    fprintf(f, "<span class=\"badge %s\">", strcmp(p, "estimated") == 0 ? "estimated" : "measured");
+    const char *cls = strcmp(p, "estimated") == 0  ? "estimated"
+                      : strcmp(p, "replayed") == 0 ? "replayed"
+                                                   : "measured";
+    fprintf(f, "<span class=\"badge %s\">", cls);
     html_escape(f, p);
     fputs("</span>", f);
 }
@@ -118,13 +121,20 @@ static void key_figures(FILE *f, const struct wattprof_result *r)
         }
     }
     fputs("</section>\n", f);
-    if (r->total_provenance && strcmp(r->total_provenance, "measured") != 0)
+    const char *tp = r->total_provenance ? r->total_provenance : "";
+    if (strcmp(tp, "estimated") == 0)
         report_html_note(f, "warn",
-                         strcmp(r->total_provenance, "estimated") == 0
-                             ? "These energies are ESTIMATES from a model: no energy counter "
-                               "could be read ('wattprof sensors' says why)."
-                             : "Part of this total is estimated or integrated, not read from "
-                               "an energy counter: see each channel's provenance below.");
+                         "These energies are ESTIMATES from a model: no energy counter could be "
+                         "read ('wattprof sensors' says why).");
+    else if (strcmp(tp, "replayed") == 0)
+        report_html_note(f, "warn",
+                         "These energies were REPLAYED from a recorded trace (--replay), not "
+                         "measured during this run.");
+    else if (strcmp(tp, "measured") != 0)
+        report_html_note(f, "warn",
+                         "Part of this total is estimated, integrated or replayed, not read "
+                         "from an energy counter during this run: see each channel's "
+                         "provenance below.");
 }
 
 /* The chart's x unit: seconds, minutes or hours, by the run's length. */

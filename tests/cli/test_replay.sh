@@ -66,6 +66,9 @@ for a, b in zip(rec['channels'], rep['channels']):
 " "$TMP/rec.json" "$TMP/rep.json"
 check "the run warns that the total is a replayed trace" json_true "$TMP/rep.json" '
 any("the total is a replayed trace" in w for w in d["warnings"])'
+"$W" report "$(json_get "$TMP/rep.json" 'd["id"]')" -o "$TMP/rep.html"
+check "its report says the energies were replayed, not measured" sh -c "
+    grep -q 'REPLAYED from a recorded trace' '$TMP/rep.html' && grep -q 'badge replayed' '$TMP/rep.html'"
 
 # a replay that outlasts the trace: the values hold, the whole recorded energy, a warning
 "$W" run -q --sensors replay --replay "$TMP/rec.trace" --json "$TMP/long.json" -- sleep 2.6
