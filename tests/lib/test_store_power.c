@@ -42,22 +42,28 @@ static int teardown(void **state)
 
 #define N_SAMPLES 101 /* 0 .. 10 s every 100 ms */
 
+/* Starts run id with its channels, through the backend. */
+static void begin(struct wattprof_store *st, const char *id, const char *channels, size_t n)
+{
+    struct store_run_start r = { .id = id,
+                                 .started_at_unix_ms = 1000,
+                                 .command_json = "[\"x\"]",
+                                 .command_text = "x",
+                                 .labels_text = "",
+                                 .host_json = "{}",
+                                 .channels_json = channels,
+                                 .n_channels = n,
+                                 .hostname = "h" };
+    assert_int_equal(st->ops->run_begin(st, &r), 0);
+}
+
 /* Two channels: "a" draws 10 W with 100 W over [5.0 s, 5.1 s), "b" 2 W throughout. The
  * samples go in two batches (two blob rows), the 1 s series in the second. */
 static struct wattprof_store *store_with_run(void)
 {
     struct wattprof_store *st = NULL;
     assert_int_equal(wattprof_store_open(db_path, &st), 0);
-    struct store_run_start r = { .id = "feed0001",
-                                 .started_at_unix_ms = 1000,
-                                 .command_json = "[\"x\"]",
-                                 .command_text = "x",
-                                 .labels_text = "",
-                                 .host_json = "{}",
-                                 .channels_json = "[{\"name\":\"a\"},{\"name\":\"b\"}]",
-                                 .n_channels = 2,
-                                 .hostname = "h" };
-    assert_int_equal(st->ops->run_begin(st, &r), 0);
+    begin(st, "feed0001", "[{\"name\":\"a\"},{\"name\":\"b\"}]", 2);
     static uint64_t s[N_SAMPLES * 3], buckets[10 * 3];
     uint64_t ea = 0, eb = 0;
     for (int k = 0; k < N_SAMPLES; k++) {
@@ -167,16 +173,7 @@ static void test_power_bad_input(void **state)
     assert_int_equal(wattprof_store_power_json(st, "nope0000", 10, &json), -ENOENT);
     assert_non_null(strstr(wattprof_store_errmsg(st), "no run 'nope0000'"));
 
-    struct store_run_start r = { .id = "empty000",
-                                 .started_at_unix_ms = 2000,
-                                 .command_json = "[]",
-                                 .command_text = "",
-                                 .labels_text = "",
-                                 .host_json = "{}",
-                                 .channels_json = "[{\"name\":\"a\"}]",
-                                 .n_channels = 1,
-                                 .hostname = "" };
-    assert_int_equal(st->ops->run_begin(st, &r), 0);
+    begin(st, "empty000", "[{\"name\":\"a\"}]", 1);
     assert_int_equal(wattprof_store_power_json(st, "empty000", 100, &json), 0);
     struct json_parse_node *root = NULL;
     struct json_parse_error err;
