@@ -53,26 +53,27 @@ check "every run is stored with study, variant and rep labels" sh -c \
 cat >"$TMP/burn.yaml" <<EOT
 name: twice
 command: sleep {s}
-matrix: { s: [0.05, 0.1] }
+matrix: { s: [0.1, 0.2] }
 repetitions: { min: 5, max: 5 }
 warmup: 0
 order: abba
 EOT
 check "a study with twice the work runs" "$WATTPROF" bench -q --no-store "$TMP/burn.yaml" --json "$TMP/burn.json"
+# (ratio near 2: each run also pays a process start, tens of ms on a loaded machine)
 check "twice the work is found (p < 0.01, worse, ratio near 2)" json_true "$TMP/burn.json" \
-    '[c for c in d["comparisons"] if c["quantity"] == "time_per_unit_s" and c["p_value"] < 0.01 and c["verdict"] == "worse" and 1.8 < c["ratio"] < 2.1]'
+    '[c for c in d["comparisons"] if c["quantity"] == "time_per_unit_s" and c["p_value"] < 0.01 and c["verdict"] == "worse" and 1.6 < c["ratio"] < 2.1]'
 # Progress: one plain line per run when stderr is not a terminal; on a terminal one
 # line rewritten with \r (checked through script(1) when it is installed).
 "$WATTPROF" bench --no-store "$TMP/burn.yaml" >/dev/null 2>"$TMP/progress.err"
 check "progress off a terminal: one line per run, no carriage return" sh -c \
-    "test \$(grep -c '^wattprof: s=0.1 run [0-9]*: [0-9.]* s, [0-9.]* J\$' '$TMP/progress.err') -eq 5 && ! grep -q \"\$(printf '\\r')\" '$TMP/progress.err'"
+    "test \$(grep -c '^wattprof: s=0.2 run [0-9]*: [0-9.]* s, [0-9.]* J\$' '$TMP/progress.err') -eq 5 && ! grep -q \"\$(printf '\\r')\" '$TMP/progress.err'"
 if command -v script >/dev/null 2>&1; then
     script -qec "'$WATTPROF' bench --no-store '$TMP/burn.yaml'" /dev/null >"$TMP/progress.tty" 2>&1
     check "progress on a terminal: rewritten with carriage returns, with ETA and energy" sh -c \
         "grep -q \"\$(printf '\\r')variant s=0.* run [0-9]*/5  elapsed [0-9]*s  ETA [0-9]*s  energy so far [0-9]* J\" '$TMP/progress.tty'"
 fi
 check "abba runs A B B A" json_true "$TMP/burn.json" \
-    '[o["variant"] for o in d["order"][:4]] == ["s=0.05", "s=0.1", "s=0.1", "s=0.05"]'
+    '[o["variant"] for o in d["order"][:4]] == ["s=0.1", "s=0.2", "s=0.2", "s=0.1"]'
 cat >"$TMP/same.yaml" <<EOT
 name: same
 command: "sleep 0.05; : {copy}"
@@ -198,7 +199,7 @@ bad "min > max" "4:14" "min (5) is greater than max (2)" "$base
 repetitions: { min: 5, max: 2 }"
 check "--eta outside 0..1 is refused" sh -c "! '$WATTPROF' bench --eta 1.5 '$TMP/mlp.yaml' 2>/dev/null"
 check "--eta 1 recommends the fastest variant" sh -c \
-    "'$WATTPROF' bench -q --no-store --eta 1 '$TMP/burn.yaml' --json - | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"eta\"] == 1 and d[\"recommendation\"][\"variant\"] == \"s=0.05\"'"
+    "'$WATTPROF' bench -q --no-store --eta 1 '$TMP/burn.yaml' --json - | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"eta\"] == 1 and d[\"recommendation\"][\"variant\"] == \"s=0.1\"'"
 check "--dry-run without history says so" sh -c \
     "'$WATTPROF' bench --dry-run '$TMP/burn.yaml' | grep -qx 'estimate: no estimate (no earlier runs)'"
 check "--dry-run estimates from the stored runs of the study" sh -c \
