@@ -353,6 +353,10 @@ static void store_study(struct wattprof_store *store, const struct study_results
     free(*json);
     *json = stored;
     fprintf(note, "study %s stored\n", id);
+    fprintf(note,
+            "(its report: 'wattprof report %s -o report.html'; a decision summary: "
+            "'wattprof report %s --format md')\n",
+            id, id);
 }
 
 static int write_outputs(const struct bench_opts *o, const struct study_results *r,
