@@ -220,8 +220,11 @@ static int find(struct wattprof_store *st, const char *prefix, char run_id[16], 
     char run_msg[1024];
     snprintf(run_msg, sizeof(run_msg), "%s", wattprof_store_errmsg(st));
     int rs = wattprof_store_study_json(st, prefix, study);
-    if (rr == 0 && rs == 0) {
-        cli_error("'%s' is both a run (%s) and a study: give more of the id", prefix, run_id);
+    /* one match in all: a run matching while the prefix is ambiguous among studies (or
+     * the reverse) is no answer either */
+    if ((rr == 0 && rs == 0) || (rr == 0 && rs == -EINVAL) || (rs == 0 && rr == -EINVAL)) {
+        cli_error("'%s' matches %s: give more of the id", prefix,
+                  rr == 0 && rs == 0 ? "a run and a study" : "several runs or studies");
         wattprof_free(*study);
         *study = NULL;
         return -1;

@@ -99,6 +99,19 @@ check "--investment without --tasks-per-year is a usage error" sh -c "test $? -e
 check "--tasks-per-year belongs to --format md" sh -c "test $? -eq 2 && grep -q 'go with --format md' '$TMP/err'"
 "$WATTPROF" report "$sid" --format md --tasks-per-year -5 2>"$TMP/err"
 check "a negative number of tasks is refused" test $? -eq 2
+# A prefix that names a run and a study: asked for more (a study row made beside the run).
+pre=$(echo "$id" | cut -c1-7)
+"$PYTHON" -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+other = "0" if sys.argv[2][7] != "0" else "1"
+db.execute("INSERT INTO studies(id, name, started_at_unix_ms, json) VALUES(?, ?, 0, ?)",
+           (sys.argv[2][:7] + other, "twin", "{\"schema\": \"wattprof.study/1\", \"variants\": []}"))
+db.commit()' "$WATTPROF_DB" "$id"
+"$WATTPROF" report "$pre" -o "$TMP/twin.html" 2>"$TMP/err"
+check "a prefix matching a run and a study fails and asks for more" sh -c "
+    test $? -eq 1 && grep -q \"'$pre' matches a run and a study: give more of the id\" '$TMP/err'"
+check "the full id still finds the run" "$WATTPROF" report "$id" -o "$TMP/twin.html"
 "$WATTPROF" report 2>"$TMP/err"
 check "a missing id is a usage error" sh -c "test $? -eq 2 && grep -q 'missing run or study id' '$TMP/err'"
 finish
