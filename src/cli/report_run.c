@@ -215,10 +215,16 @@ static void power_section(FILE *f, const struct stored_run *sr, const struct jso
         fputs("</section>\n", f);
         return;
     }
-    struct chart_line_series *series = calloc(r->n_channels, sizeof(*series));
+    size_t n_in_total = 0, n_series = r->n_channels;
+    for (size_t c = 0; c < r->n_channels; c++)
+        n_in_total += r->channels[c].info.included_in_total != 0;
+    if (n_in_total > 1)
+        n_series++; /* the machine total's power, the sum of the channels in it */
+    struct chart_line_series *series = calloc(n_series, sizeof(*series));
+    double *total = n_in_total > 1 ? calloc(t.n, sizeof(double)) : NULL;
     size_t n_spans = r->n_windows < SPANS_MAX ? r->n_windows : SPANS_MAX;
     struct chart_span *spans = calloc(n_spans ? n_spans : 1, sizeof(*spans));
-    if (!series || !spans) {
+    if (!series || !spans || (n_in_total > 1 && !total)) {
         report_html_note(f, "empty", "Out of memory while drawing the power chart.");
     } else {
         for (size_t c = 0; c < r->n_channels; c++) {
@@ -227,6 +233,14 @@ static void power_section(FILE *f, const struct stored_run *sr, const struct jso
             series[c].y_min = t.lo + c * t.n;
             series[c].y_max = t.hi + c * t.n;
             series[c].dashed = estimated(&r->channels[c].info);
+            for (size_t b = 0; total && r->channels[c].info.included_in_total && b < t.n; b++)
+                total[b] += t.mean[c * t.n + b];
+        }
+        if (total) { /* means add up; the lowest and highest of a sum are not known: no band */
+            series[r->n_channels].name = "machine total (sum of the channels in it)";
+            series[r->n_channels].y = total;
+            series[r->n_channels].dashed =
+                r->total_provenance && strcmp(r->total_provenance, "measured") != 0;
         }
         for (size_t w = 0; w < n_spans; w++) {
             spans[w].x0 = (double)r->windows[w].start_ns / 1e9 * xs.factor;
@@ -235,13 +249,14 @@ static void power_section(FILE *f, const struct stored_run *sr, const struct jso
         }
         char xlabel[48];
         snprintf(xlabel, sizeof(xlabel), "time since start (%s)", xs.unit);
-        struct chart_line c = { .title = "Power per channel",
+        struct chart_line c = { .title =
+                                    total ? "Power per channel and in total" : "Power per channel",
                                 .x_label = xlabel,
                                 .y_label = "power (W)",
                                 .x = t.x,
                                 .n = t.n,
                                 .series = series,
-                                .n_series = r->n_channels,
+                                .n_series = n_series,
                                 .spans = spans,
                                 .n_spans = n_spans };
         fputs("<figure>\n", f);
@@ -266,6 +281,7 @@ static void power_section(FILE *f, const struct stored_run *sr, const struct jso
         fputs("</figcaption></figure>\n", f);
     }
     free(series);
+    free(total);
     free(spans);
     timeline_free(&t);
     fputs("</section>\n", f);

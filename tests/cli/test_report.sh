@@ -33,8 +33,9 @@ check "no script can run: a Content-Security-Policy forbids it" \
 check "the hostile label appears as text" grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$TMP/run.html"
 check "quotes and ampersands are escaped" grep -q 'q=a &amp; &quot;b&quot;' "$TMP/run.html"
 check "the command's hostile argument is escaped" grep -q '&lt;b&gt;arg&lt;/b&gt;' "$TMP/run.html"
-check "the power chart has one series per channel ($nch)" svg_true "$TMP/run.html" \
-    "len(cls(svgs[0], 'series')) == $nch"
+nser=$(json_get "$TMP/run.json" 'len(d["channels"]) + (1 if sum(c["included_in_total"] for c in d["channels"]) > 1 else 0)')
+check "the power chart has one series per channel ($nch) and the total's" svg_true "$TMP/run.html" \
+    "len(cls(svgs[0], 'series')) == $nser and 'machine total (sum of the channels in it)' in html"
 check "the two windows are shaded in the power chart" svg_true "$TMP/run.html" \
     "len(cls(svgs[0], 'span')) == 2"
 check "estimated channels are dashed and said so in the legend" svg_true "$TMP/run.html" \
