@@ -17,7 +17,7 @@ fi
 
 # browse FILE PNG WIDTH: a screenshot of FILE; the browser's log goes to PNG.log.
 browse() {
-    timeout 90 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+    timeout 90 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
         --user-data-dir="$TMP/profile" --enable-logging=stderr --v=0 --hide-scrollbars \
         --window-size="$3,2400" --screenshot="$2" "file://$1" >"$2.log" 2>&1
 }
@@ -101,7 +101,7 @@ for page in run study; do
     browse "$TMP/$page.html" "$TMP/$page-phone.png" 390
     check "at a phone's width too, silently" no_console "$TMP/$page-phone.png.log"
     check "its phone screenshot is not blank" png_true "$TMP/$page-phone.png" "0.02 < ink < 0.9 and w == 390"
-    timeout 90 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+    timeout 90 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
         --user-data-dir="$TMP/profile" --no-pdf-header-footer --print-to-pdf="$TMP/$page.pdf" \
         "file://$TMP/$page.html" >/dev/null 2>&1
     check "the $page report prints (PDF with pages)" sh -c "
