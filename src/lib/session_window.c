@@ -127,6 +127,7 @@ static int take_edge(struct wattprof_session *s, struct session_edge *e, int rea
         if (!e->energy_uj || !e->attributed_uj)
             return -ENOMEM;
     }
+    uint64_t t_edge = sensor_now_ns();
     if (read_now)
         sampler_sample(s->sp, 1);
     sampler_lock(s->sp);
@@ -135,9 +136,19 @@ static int take_edge(struct wattprof_session *s, struct session_edge *e, int rea
         e->energy_uj[i] = s->sp->channels[i].energy_uj;
         e->attributed_uj[i] = s->sp->channels[i].attributed_uj;
     }
+    /* The machine's busy time as a sensor read it during this edge (the model reads
+     * /proc/stat; reading it again costs as much as the rest of the edge), else read. */
+    int have_busy = 0;
+    for (size_t i = 0; i < s->sp->n_sensors && !have_busy; i++) {
+        const struct sensor *sn = s->sp->sensors[i];
+        if (sn->machine_busy_read_ns && sn->machine_busy_read_ns >= t_edge) {
+            e->machine_busy_ticks = sn->machine_busy_ticks;
+            have_busy = 1;
+        }
+    }
     sampler_unlock(s->sp);
     struct procstat_cpu cpu = { 0 };
-    if (s->stat_fd >= 0 && procstat_read_fd(s->stat_fd, &cpu) == 0)
+    if (!have_busy && s->stat_fd >= 0 && procstat_read_fd(s->stat_fd, &cpu) == 0)
         e->machine_busy_ticks = cpu.busy_ticks;
     e->workload_cpu_ns = workload_cpu_ns(s);
     return 0;

@@ -437,6 +437,8 @@ static int model_read(struct sensor *s, uint64_t *values)
     int r = procstat_read_fd(m->stat_fd, &c);
     if (r < 0)
         return r;
+    s->machine_busy_ticks = c.busy_ticks;
+    s->machine_busy_read_ns = sensor_now_ns();
     uint64_t now = m->now_ns();
     if (!m->started) {
         m->started = 1;

@@ -121,6 +121,12 @@ struct sensor {
     /* The sampler reads this sensor at most once per min_period_ns (0 = every tick);
      * set by open() for backends whose reads are costly or slow to change. */
     uint64_t min_period_ns;
+    /* A backend that reads the machine's busy CPU time anyway (the model, from
+     * /proc/stat) leaves it here at each read, with the time of the read
+     * (sensor_now_ns(); 0: never), so that a window edge, which reads every sensor,
+     * need not read /proc/stat a second time. Written under the sampler's lock. */
+    uint64_t machine_busy_ticks;
+    uint64_t machine_busy_read_ns;
     size_t n_channels;
     struct sensor_channel channels[SENSOR_MAX_CHANNELS];
     char errmsg[SENSOR_ERRMSG_MAX];
