@@ -1,5 +1,6 @@
 /* Cost of a window begin/end pair from C: in-process (every edge reads all counters and
- * the CPU times) and remote (a tracker under a run: two lines on the control socket).
+ * the CPU times), back to back and 20 ms apart, and remote (a tracker under a run: two
+ * lines on the control socket).
  * usage: windows_c [PAIRS]   (uses the sensors this machine has; WATTPROF_SENSORS works) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +21,15 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median ns of a begin/end pair over n pairs. */
-static double pairs(struct wattprof_tracker *t, int n, double *samples)
+/* Median ns of a begin/end pair over n pairs, gap_ms apart (0: back to back). */
+static double pairs(struct wattprof_tracker *t, int n, double *samples, long gap_ms)
 {
     for (int i = 0; i < n; i++) {
         uint64_t id;
+        if (gap_ms > 0) {
+            struct timespec gap = { 0, gap_ms * 1000000L };
+            nanosleep(&gap, NULL);
+        }
         double a = now_ns();
         wattprof_tracker_window_begin(t, "w", &id);
         wattprof_tracker_window_end(t, id);
@@ -47,7 +52,12 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("in-process: median %.2f us per begin/end pair (%d pairs)\n",
-           pairs(t, n, samples) / 1000, n);
+           pairs(t, n, samples, 0) / 1000, n);
+    /* pairs 20 ms apart: every begin is more than a /proc/stat tick after the last read,
+     * so it reads the file (back to back, an edge may reuse a reading of the same tick) */
+    int spaced = n < 200 ? n : 200;
+    printf("in-process, pairs 20 ms apart: median %.2f us per begin/end pair (%d pairs)\n",
+           pairs(t, spaced, samples, 20) / 1000, spaced);
     wattprof_tracker_free(t);
 
     struct wattprof_ctx *ctx;
@@ -61,7 +71,9 @@ int main(int argc, char **argv)
     setenv("WATTPROF_CONTROL", addr, 1);
     wattprof_tracker_open(&t);
     printf("remote (under wattprof run): median %.2f us per begin/end pair (%d pairs)\n",
-           pairs(t, n, samples) / 1000, n);
+           pairs(t, n, samples, 0) / 1000, n);
+    printf("remote, pairs 20 ms apart: median %.2f us per begin/end pair (%d pairs)\n",
+           pairs(t, spaced, samples, 20) / 1000, spaced);
     wattprof_tracker_free(t);
     wattprof_session_free(s);
     wattprof_ctx_free(ctx);

@@ -136,12 +136,15 @@ static int take_edge(struct wattprof_session *s, struct session_edge *e, int rea
         e->energy_uj[i] = s->sp->channels[i].energy_uj;
         e->attributed_uj[i] = s->sp->channels[i].attributed_uj;
     }
-    /* The machine's busy time as a sensor read it during this edge (the model reads
-     * /proc/stat; reading it again costs as much as the rest of the edge), else read. */
+    /* The machine's busy time as a sensor read it for this edge, or less than one
+     * /proc/stat tick before it (the model reads /proc/stat; reading it again costs as
+     * much as the rest of the edge, and cannot tell apart instants within a tick), else
+     * read now. */
     int have_busy = 0;
     for (size_t i = 0; i < s->sp->n_sensors && !have_busy; i++) {
         const struct sensor *sn = s->sp->sensors[i];
-        if (sn->machine_busy_read_ns && sn->machine_busy_read_ns >= t_edge) {
+        if (sn->machine_busy_read_ns &&
+            sn->machine_busy_read_ns + procstat_ticks_to_ns(1) > t_edge) {
             e->machine_busy_ticks = sn->machine_busy_ticks;
             have_busy = 1;
         }

@@ -433,13 +433,17 @@ static uint64_t linear_uj(const struct model *m, uint64_t now, uint64_t busy)
 static int model_read(struct sensor *s, uint64_t *values)
 {
     struct model *m = s->priv;
-    struct procstat_cpu c;
-    int r = procstat_read_fd(m->stat_fd, &c);
-    if (r < 0)
-        return r;
-    s->machine_busy_ticks = c.busy_ticks;
-    s->machine_busy_read_ns = sensor_now_ns();
     uint64_t now = m->now_ns();
+    if (!m->have_stat || now - m->stat_read_ns >= NS_PER_S / m->clk_tck) {
+        int r = procstat_read_fd(m->stat_fd, &m->last_stat);
+        if (r < 0)
+            return r;
+        m->have_stat = 1;
+        m->stat_read_ns = now;
+        s->machine_busy_ticks = m->last_stat.busy_ticks;
+        s->machine_busy_read_ns = sensor_now_ns();
+    }
+    const struct procstat_cpu c = m->last_stat;
     if (!m->started) {
         m->started = 1;
         m->t0_ns = m->last_ns = now;

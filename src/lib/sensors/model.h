@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "procstat.h"
+
 enum model_cpu_kind {
     MODEL_CPU_LINEAR,    /* n_vcpu x (min + u x (max - min)), integrated exactly */
     MODEL_CPU_TDP_CURVE, /* TDP x sockets x Teads curve(u), per interval between reads */
@@ -32,6 +34,12 @@ struct model {
     uint64_t last_idle_ticks;
     uint64_t curve_f_ppm; /* TDP curve: fraction of TDP of the last interval, ppm */
     uint64_t curve_nj;    /* TDP curve: energy since the origin, nJ */
+    /* The last /proc/stat reading and when it was taken (model clock): a read within
+     * one USER_HZ tick of it (a window edge right after a tick, or the next edge of a
+     * short window) uses it again, since /proc/stat counts in whole ticks. */
+    struct procstat_cpu last_stat;
+    uint64_t stat_read_ns;
+    int have_stat;
 };
 
 #endif

@@ -253,6 +253,34 @@ static void test_model_linear_energy_is_exact(void **state)
     remove_dir(dir);
 }
 
+/* A read within one USER_HZ tick of the last /proc/stat reading (window edges close
+ * together) uses that reading again; a read a tick later reads the file. The busy time
+ * read is left on the sensor for the window edge. */
+static void test_model_reuses_a_reading_within_a_tick(void **state)
+{
+    (void)state;
+    struct sensor s;
+    struct model m;
+    uint64_t v[2];
+    char *dir = copy_case("kvm-epyc-generic");
+    uint64_t f[10] = { 1000, 10, 300, 5000, 50, 5, 20, 100, 200, 0 };
+    write_stat(dir, f, 2);
+    open_copy(&s, &m, dir);
+    read_at(&s, 1 * S_NS, v);
+    assert_true(s.machine_busy_ticks == 1000 + 10 + 300 + 5 + 20);
+    assert_true(s.machine_busy_read_ns > 0);
+    f[0] += 100; /* one second of busy time */
+    write_stat(dir, f, 2);
+    read_at(&s, 1005000000ull, v); /* 5 ms later: the old reading, idle power only */
+    assert_true(v[0] == 5800);     /* 2 x 580000 µW x 0.005 s */
+    assert_true(s.machine_busy_ticks == 1335);
+    read_at(&s, 1015000000ull, v); /* 15 ms: more than a tick, read again */
+    assert_true(v[0] == 17400 + 1506667);
+    assert_true(s.machine_busy_ticks == 1435);
+    model_sensor_ops.close(&s);
+    remove_dir(dir);
+}
+
 static void test_model_xeon_cascadelake_coefficients(void **state)
 {
     (void)state;
@@ -550,6 +578,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_kvm_epyc_generic_channels),
         cmocka_unit_test(test_model_linear_energy_is_exact),
+        cmocka_unit_test(test_model_reuses_a_reading_within_a_tick),
         cmocka_unit_test(test_model_xeon_cascadelake_coefficients),
         cmocka_unit_test(test_model_baremetal_tdp_curve_energy),
         cmocka_unit_test(test_model_unknown_cpu_is_generic),
