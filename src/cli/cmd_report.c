@@ -148,7 +148,8 @@ static void run_report(FILE *f, struct wattprof_store *st, const struct stored_r
     json_parse_free(power);
 }
 
-/* The factors of the first stored run of the study (the runs of a study share them). */
+/* The factors of the first stored run of the study (the runs of a study share them),
+ * read as `show` reads a run (stored_run.c). Runs deleted since are skipped quietly. */
 static void study_factors(struct wattprof_store *st, const struct json_parse_node *study,
                           struct report_factors *fac)
 {
@@ -161,27 +162,28 @@ static void study_factors(struct wattprof_store *st, const struct json_parse_nod
         const struct json_parse_node *runs = json_parse_get(v, "runs");
         for (const struct json_parse_node *r = runs ? runs->child : NULL; r; r = r->next) {
             const char *id = json_parse_get_str(r, "id", "");
-            char *text = NULL;
-            struct json_parse_node *run = NULL;
-            struct json_parse_error err;
+            char *text = NULL, msg[160];
+            struct stored_run sr;
             if (!id[0] || wattprof_store_run_json(st, id, &text) < 0)
                 continue;
-            if (json_parse(text, strlen(text), &run, &err) == 0) {
-                const struct json_parse_node *a = json_parse_get(run, "accounting");
-                fac->price_per_kwh = json_parse_get_num(a, "price_per_kwh", NAN);
-                snprintf(fac->currency, sizeof(fac->currency), "%s",
-                         json_parse_get_str(a, "currency", ""));
-                fac->pue = json_parse_get_num(a, "pue", 1);
-                snprintf(fac->pue_source, sizeof(fac->pue_source), "%s",
-                         json_parse_get_str(a, "pue_source", "?"));
-                fac->intensity_g_per_kwh = json_parse_get_num(a, "intensity_g_per_kwh", NAN);
-                snprintf(fac->intensity_source, sizeof(fac->intensity_source), "%s",
-                         json_parse_get_str(a, "intensity_source", "?"));
+            if (stored_run_parse(&sr, text, msg, sizeof(msg)) == 0) {
+                const struct wattprof_accounting *a = &sr.res.accounting;
+                if (a->computed) {
+                    fac->price_per_kwh = a->price_per_kwh;
+                    snprintf(fac->currency, sizeof(fac->currency), "%s",
+                             a->currency ? a->currency : "");
+                    fac->pue = isfinite(a->pue) ? a->pue : 1;
+                    snprintf(fac->pue_source, sizeof(fac->pue_source), "%s",
+                             a->pue_source ? a->pue_source : "?");
+                    fac->intensity_g_per_kwh = a->intensity_g_per_kwh;
+                    snprintf(fac->intensity_source, sizeof(fac->intensity_source), "%s",
+                             a->intensity_source ? a->intensity_source : "?");
+                }
                 snprintf(fac->provenance, sizeof(fac->provenance), "%s",
-                         json_parse_get_str(run, "energy_provenance", ""));
+                         sr.res.total_provenance ? sr.res.total_provenance : "");
                 snprintf(fac->run_id, sizeof(fac->run_id), "%s", id);
             }
-            json_parse_free(run);
+            stored_run_release(&sr);
             wattprof_free(text);
             if (fac->run_id[0])
                 return;

@@ -35,6 +35,9 @@ void report_unit(char *buf, size_t size, const char *unit_name);
 void report_html_begin(FILE *f, const char *title);
 /* The footer (what provenance means, the version and time) and the end of the page. */
 void report_html_end(FILE *f, const char *source);
+/* Each line of text (separated by '\n') as before, the line through esc, after. */
+void report_lines(FILE *f, const char *text, const char *before, const char *after,
+                  void (*esc)(FILE *f, const char *s));
 /* <p class="note"> with escaped text. */
 void report_html_note(FILE *f, const char *cls, const char *text);
 

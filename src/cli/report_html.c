@@ -2,6 +2,7 @@
  * fonts, no network) and the display units shared by its tables and charts. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -116,6 +117,20 @@ void report_html_begin(FILE *f, const char *title)
           "style-src 'unsafe-inline'; img-src data:\">\n",
           f);
     fprintf(f, "<style>%s</style>\n</head>\n<body>\n<main>\n", style);
+}
+
+void report_lines(FILE *f, const char *text, const char *before, const char *after,
+                  void (*esc)(FILE *f, const char *s))
+{
+    for (const char *p = text; p && *p;) {
+        size_t len = strcspn(p, "\n");
+        char *line = strndup(p, len);
+        fputs(before, f);
+        esc(f, line ? line : "");
+        fputs(after, f);
+        free(line);
+        p += len + (p[len] == '\n');
+    }
 }
 
 void report_html_note(FILE *f, const char *cls, const char *text)

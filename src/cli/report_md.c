@@ -95,17 +95,7 @@ void report_run_md(FILE *f, const struct stored_run *sr, const struct json_parse
               f);
     if (r->warnings && r->warnings[0]) {
         fputs("\nWarnings:\n\n", f);
-        const char *p = r->warnings;
-        while (*p) {
-            size_t len = strcspn(p, "\n");
-            fputs("- ", f);
-            for (size_t i = 0; i < len; i++) {
-                char one[2] = { p[i], 0 };
-                md_escape(f, one);
-            }
-            fputs("\n", f);
-            p += len + (p[len] == '\n');
-        }
+        report_lines(f, r->warnings, "- ", "\n", md_escape);
     }
 }
 

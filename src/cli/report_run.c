@@ -543,16 +543,7 @@ static void metrics_and_warnings(FILE *f, const struct wattprof_result *r)
     }
     if (r->warnings && r->warnings[0]) {
         fputs("<section><h2>Warnings</h2><ul class=\"warn\">\n", f);
-        const char *p = r->warnings;
-        while (*p) {
-            size_t len = strcspn(p, "\n");
-            char *line = strndup(p, len);
-            fputs("<li>", f);
-            html_escape(f, line ? line : "");
-            fputs("</li>\n", f);
-            free(line);
-            p += len + (p[len] == '\n');
-        }
+        report_lines(f, r->warnings, "<li>", "</li>\n", html_escape);
         fputs("</ul></section>\n", f);
     }
 }
